@@ -1,0 +1,37 @@
+"""Real + synthetic mixing: how many synthetic images each class gets."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from common.errors import UserError
+
+
+def synthetic_quota(real_counts: dict[str, int], available: dict[str, int], ratio: float | None = None,
+                    balance: bool = False) -> dict[str, int]:
+    """Per-class synthetic counts: ratio × real count, or (balance) top up to the largest class; capped by stock."""
+    if balance == (ratio is not None):
+        raise UserError("give exactly one of --ratio R or --balance")
+    if ratio is not None and ratio < 0:
+        raise UserError(f"--ratio {ratio}: must be ≥ 0")
+    largest = max(real_counts.values()) if real_counts else 0
+    want = {c: (largest - n if balance else int(round(ratio * n))) for c, n in real_counts.items()}
+    return {c: max(0, min(w, available.get(c, 0))) for c, w in want.items()}
+
+
+def mix(real: pd.DataFrame, synthetic: pd.DataFrame, ratio: float | None = None, balance: bool = False,
+        seed: int = 0) -> pd.DataFrame:
+    """Real rows plus a seeded draw of synthetic rows per class (see `synthetic_quota`)."""
+    unknown = sorted(set(synthetic["label"]) - set(real["label"]))
+    if unknown:
+        raise UserError(f"synthetic classes {', '.join(map(str, unknown))} are not in the real data; "
+                        "generate images for this dataset's classes")
+    real_counts = real["label"].value_counts().to_dict()
+    quota = synthetic_quota(real_counts, synthetic["label"].value_counts().to_dict(), ratio, balance)
+    rng = np.random.default_rng(seed)
+    parts = [real.assign(source="real")]
+    for cls, k in quota.items():
+        if k:
+            rows = synthetic[synthetic["label"] == cls]
+            parts.append(rows.iloc[np.sort(rng.choice(len(rows), size=k, replace=False))].assign(source="synthetic"))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,109 @@
+"""Albumentations pipelines by name, in one registry from which the CLI's choices are built.
+
+`create_transform(preset, size, is_training, ...)` mirrors timm's flat entry point: options left as None
+take the backbone's defaults (`resolve_data_config`) or ImageNet's.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import albumentations as A
+import cv2
+from albumentations.pytorch import ToTensorV2
+
+from common.errors import UserError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+UPSCALE = {
+    "nearest": cv2.INTER_NEAREST,
+    "bilinear": cv2.INTER_LINEAR,
+    "bicubic": cv2.INTER_CUBIC,
+    "area": cv2.INTER_AREA,
+    "lanczos": cv2.INTER_LANCZOS4,
+}
+
+# name -> builder(size, interpolation) returning the training-time augmentations (before normalisation).
+_PRESETS: dict[str, Callable[[int, int], list]] = {}
+
+
+def register_preset(name: str):
+    """Decorator: add an augmentation preset (one entry in one place)."""
+    def deco(fn):
+        if name in _PRESETS:
+            raise ValueError(f"preset {name!r} registered twice")
+        _PRESETS[name] = fn
+        return fn
+    return deco
+
+
+def list_presets() -> list[str]:
+    """Preset names, in registration order (the CLI's choices)."""
+    return list(_PRESETS)
+
+
+@register_preset("none")
+def _preset_none(size: int, interp: int) -> list:
+    return [A.Resize(size, size, interpolation=interp)]
+
+
+@register_preset("flip")
+def _preset_flip(size: int, interp: int) -> list:
+    return [A.Resize(size, size, interpolation=interp), A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)]
+
+
+@register_preset("basic")
+def _preset_basic(size: int, interp: int) -> list:
+    # The Simpsons recipe: flips, shift-scale-rotate up to 20 degrees, slight blur.
+    return [
+        A.Resize(size, size, interpolation=interp),
+        A.HorizontalFlip(p=0.5),
+        A.Affine(translate_percent=(-0.0625, 0.0625), scale=(0.9, 1.1), rotate=(-20, 20),
+                 interpolation=interp, border_mode=cv2.BORDER_REFLECT_101, p=0.7),
+        A.GaussianBlur(blur_limit=(3, 3), sigma_limit=(0.1, 0.8), p=0.2),
+    ]
+
+
+@register_preset("heavy")
+def _preset_heavy(size: int, interp: int) -> list:
+    return [
+        A.RandomResizedCrop(size=(size, size), scale=(0.6, 1.0), interpolation=interp),
+        A.HorizontalFlip(p=0.5),
+        A.Affine(translate_percent=(-0.1, 0.1), scale=(0.85, 1.15), rotate=(-25, 25), shear=(-8, 8),
+                 interpolation=interp, border_mode=cv2.BORDER_REFLECT_101, p=0.7),
+        A.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.05, p=0.7),
+        A.OneOf([A.GaussianBlur(blur_limit=(3, 5)), A.GaussNoise(std_range=(0.02, 0.08))], p=0.4),
+        A.CoarseDropout(num_holes_range=(1, 4), hole_height_range=(0.08, 0.2), hole_width_range=(0.08, 0.2),
+                        fill=0, p=0.5),
+    ]
+
+
+def create_transform(preset: str = "none", size: int = 224, is_training: bool = True,
+                     mean: tuple[float, ...] | None = None, std: tuple[float, ...] | None = None,
+                     upscale: str = "bicubic") -> A.Compose:
+    """The pipeline `preset` (training) or plain resize (eval), then normalise to a float CHW tensor."""
+    if preset not in _PRESETS:
+        raise UserError(f"unknown augmentation preset {preset!r}; choose one of: {', '.join(_PRESETS)}")
+    if upscale not in UPSCALE:
+        raise UserError(f"unknown --upscale {upscale!r}; choose one of: {', '.join(UPSCALE)}")
+    interp = UPSCALE[upscale]
+    ops = _PRESETS[preset](size, interp) if is_training else _PRESETS["none"](size, interp)
+    ops += [A.Normalize(mean=mean or IMAGENET_MEAN, std=std or IMAGENET_STD, max_pixel_value=255.0), ToTensorV2()]
+    return A.Compose(ops)
+
+
+def data_config_for(model_name: str | None, size: int | None = None, mean=None, std=None) -> dict:
+    """Size/mean/std from the timm backbone when one is named, else from options (ImageNet defaults)."""
+    if model_name:
+        import timm
+        from timm.data import resolve_data_config
+
+        try:
+            cfg = resolve_data_config({}, model=timm.create_model(model_name, pretrained=False, num_classes=0))
+        except RuntimeError:
+            raise UserError(f"unknown timm model {model_name!r}; see timm.list_models()") from None
+        size = size or cfg["input_size"][-1]
+        mean = mean or tuple(cfg["mean"])
+        std = std or tuple(cfg["std"])
+    return {"size": size or 224, "mean": tuple(mean or IMAGENET_MEAN), "std": tuple(std or IMAGENET_STD)}

@@ -1,0 +1,1 @@
+"""The discriminative side: timm classifiers, fine-tuning, metrics, prediction, export."""

@@ -1,0 +1,96 @@
+"""Run folders (`runs/00003-desc/`) and their self-describing config.json."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import re
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from common.atomic import write_json
+from common.errors import UserError
+
+
+def next_run_dir(root: str | Path, desc: str) -> Path:
+    """Create and return `root/<NNNNN>-<desc>` with the next free number (stylegan2-ada style)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    ids = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"^(\d{5})-", p.name))]
+    run = root / f"{(max(ids) + 1 if ids else 0):05d}-{_slug(desc)}"
+    run.mkdir()
+    return run
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w.+-]+", "-", text, flags=re.UNICODE).strip("-") or "run"
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the stack, for config.json."""
+    out = {"python": platform.python_version()}
+    for name in ("torch", "torchvision", "timm", "albumentations", "torch_fidelity", "lightning", "numpy", "sklearn"):
+        mod = sys.modules.get(name)
+        if mod is None:
+            try:
+                mod = __import__(name)
+            except Exception:  # an optional part of the stack is not installed
+                continue
+        out[name] = getattr(mod, "__version__", "?")
+    return out
+
+
+def git_commit() -> str | None:
+    """The project's git commit (with '-dirty' when the tree has changes), or None outside git."""
+    here = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return sha.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def options_dict(options: Any) -> dict:
+    """A dataclass (or dict) of options as a JSON-ready dict."""
+    if dataclasses.is_dataclass(options):
+        return json.loads(json.dumps(dataclasses.asdict(options), default=str))
+    return json.loads(json.dumps(dict(options), default=str))
+
+
+def write_config(run_dir: str | Path, command: str, options: Any, **extra: Any) -> dict:
+    """Write run_dir/config.json: command, all options, versions, git commit, time; return it."""
+    cfg = {
+        "command": command,
+        "options": options_dict(options),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "argv": sys.argv,
+        **extra,
+    }
+    write_json(Path(run_dir) / "config.json", cfg)
+    return cfg
+
+
+def read_config(run_dir: str | Path) -> dict:
+    """Read run_dir/config.json, or fail with a clear message."""
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        raise UserError(f"{run_dir}: not a SynthMix run folder (no config.json); pass the folder a run created")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def check_same_options(saved: dict, new: dict, ignore: tuple[str, ...] = ()) -> None:
+    """Refuse to resume when options differ (mimicry's rule), naming every difference."""
+    diffs = [f"{k}: run has {saved.get(k)!r}, now {new.get(k)!r}"
+             for k in sorted(set(saved) | set(new)) if k not in ignore and saved.get(k) != new.get(k)]
+    if diffs:
+        raise UserError("cannot resume: options differ from the run's config.json (" + "; ".join(diffs)
+                        + "); drop the changed options or start a new run")

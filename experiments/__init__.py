@@ -1,0 +1,1 @@
+"""Ablations and end-to-end jobs that compose augment, gen and clf."""

@@ -1,0 +1,1 @@
+"""The generative side: conditional DCGANs, GAN training, sampling (synth), FID/KID scoring."""
