@@ -1,0 +1,54 @@
+"""Run folders, atomic writes, resume checks, seed lists."""
+import json
+
+import pytest
+
+from common.atomic import append_jsonl, atomic_path, read_jsonl, write_json
+from common.errors import UserError
+from common.runs import check_same_options, next_run_dir, read_config, write_config
+from common.seeding import parse_seeds
+
+
+def test_run_dirs_are_numbered(tmp_path):
+    a = next_run_dir(tmp_path, "cgan mnist 32px")
+    b = next_run_dir(tmp_path, "cgan")
+    assert a.name == "00000-cgan-mnist-32px" and b.name == "00001-cgan"
+
+
+def test_config_is_self_describing(tmp_path):
+    write_config(tmp_path, "train", {"lr": 0.1, "seed": 3})
+    cfg = read_config(tmp_path)
+    assert cfg["options"] == {"lr": 0.1, "seed": 3}
+    assert "torch" in cfg["versions"] and "git_commit" in cfg
+    with pytest.raises(UserError, match="not a SynthMix run folder"):
+        read_config(tmp_path / "elsewhere")
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    with pytest.raises(RuntimeError):
+        with atomic_path(tmp_path / "out.json") as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    write_json(tmp_path / "out.json", {"a": 1})
+    assert json.loads((tmp_path / "out.json").read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_jsonl_tolerates_a_torn_last_line(tmp_path):
+    append_jsonl(tmp_path / "s.jsonl", {"step": 1})
+    with open(tmp_path / "s.jsonl", "a") as f:
+        f.write('{"step": 2, "lo')
+    assert read_jsonl(tmp_path / "s.jsonl") == [{"step": 1}]
+
+
+def test_resume_refuses_changed_options():
+    check_same_options({"lr": 1, "steps": 5}, {"lr": 1, "steps": 9}, ignore=("steps",))
+    with pytest.raises(UserError, match="lr: run has 1, now 2"):
+        check_same_options({"lr": 1}, {"lr": 2})
+
+
+def test_seed_lists():
+    assert parse_seeds("0-3,7") == [0, 1, 2, 3, 7]
+    with pytest.raises(UserError, match="bad seed list"):
+        parse_seeds("5-2")
