@@ -112,6 +112,29 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 # --- gen: train-gan, synth (issue 3) ---
 
 # --- fid (issue 4) ---
+@cli.command("fid")
+@click.option("--real", required=True, help="Real images: class-per-folder dir, flat dir, or manifest CSV.")
+@click.option("--fake", default=None, help="Fake images (same kinds as --real), e.g. a synth output folder.")
+@click.option("--gan", default=None, help="A train-gan run folder: sample it directly, no images written.")
+@click.option("--checkpoint", default=None, help="With --gan: which checkpoint (default: the run's best/last).")
+@click.option("--per-class", is_flag=True, help="Score each class against its own reals (KID first, FID beside).")
+@click.option("--metrics", default="fid,kid", show_default=True, help="Comma list of: fid, kid, prc, isc.")
+@click.option("--n", default=10000, show_default=True, help="Most fake images used (split by class with --per-class).")
+@click.option("--extractor", default="inception", show_default=True, type=click.Choice(["inception", "effnet-lite0"]),
+              help="inception = standard FID; effnet-lite0 = fast on CPU, NOT comparable with Inception numbers.")
+@click.option("--resize", default=None, type=int, help="Resize + centre-crop all images to this size (mixed sizes).")
+@click.option("--batch-size", default=64, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--cache-name", default=None, help="Name for the cached real statistics (default: content hash).")
+@click.option("--no-cache", is_flag=True, help="Recompute the real statistics.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", required=True, help="metrics.json to write.")
+def fid(**kw):
+    """FID/KID/precision-recall of fake images (or a GAN run) against real ones, via torch-fidelity."""
+    from gen.metrics.command import FidOptions, format_result, run_fid
+
+    click.echo(format_result(run_fid(FidOptions(**kw))))
+
 
 # --- clf: train, predict, submit (issue 5) ---
 

@@ -1,0 +1,92 @@
+"""The `fid` command: options dataclass, run, and the per-class table printed to the terminal."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.errors import UserError
+
+
+@dataclass
+class FidOptions:
+    """Options of `python cli.py fid` (one dataclass per command)."""
+
+    real: str
+    out: str
+    fake: str | None = None
+    gan: str | None = None
+    checkpoint: str | None = None
+    per_class: bool = False
+    metrics: str = "fid,kid"
+    n: int = 10000
+    extractor: str = "inception"
+    resize: int | None = None
+    batch_size: int = 64
+    device: str = "auto"
+    cache_name: str | None = None
+    no_cache: bool = False
+    seed: int = 0
+    progress: bool = True
+
+
+def _sampler_from_run(run: str, checkpoint: str | None, device: str):
+    """A GAN run's sampler, from gen's sampling code: `load_sampler(run, checkpoint, device) -> (sample_fn, names)`."""
+    try:
+        from gen.synth import load_sampler
+    except ImportError:
+        raise UserError(f"--gan {run}: this build cannot sample GAN runs yet (gen.synth.load_sampler is missing); "
+                        "write images with `synth` and pass --fake DIR") from None
+    if not Path(run).is_dir():
+        raise UserError(f"--gan {run}: run folder not found; pass a folder made by train-gan")
+    return load_sampler(run, checkpoint=checkpoint, device=device)
+
+
+def run_fid(opts: FidOptions) -> dict:
+    """Score --fake DIR or --gan RUN against --real; write the flat result to --out; return it."""
+    from common.atomic import write_json
+    from gen.metrics.score import score
+
+    if (opts.fake is None) == (opts.gan is None):
+        raise UserError("fid: pass exactly one of --fake DIR (images) or --gan RUN (a train-gan run folder)")
+    class_names = None
+    if opts.gan is not None:
+        fake, class_names = _sampler_from_run(opts.gan, opts.checkpoint, opts.device)
+    else:
+        fake = opts.fake
+    result = score(opts.real, fake, metrics=opts.metrics, extractor=opts.extractor, per_class=opts.per_class,
+                   n=opts.n, cache_name=False if opts.no_cache else opts.cache_name, progress=opts.progress,
+                   resize=opts.resize, batch_size=opts.batch_size, device=opts.device, seed=opts.seed,
+                   class_names=class_names)
+    result.update(real=str(opts.real), fake=str(opts.fake) if opts.fake else None, gan=opts.gan,
+                  checkpoint=opts.checkpoint)
+    write_json(opts.out, result)
+    return result
+
+
+def _fmt(v) -> str:
+    return "-" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+
+
+def format_result(result: dict) -> str:
+    """A few lines for the terminal: headline, extractor and counts, and the per-class table (KID first)."""
+    lines = [f"{result['protocol']}: {result['headline_key']} = {_fmt(result['headline'])}  "
+             f"(extractor {result['extractor']}, real {result['n_real']}, fake {result['n_fake']})"]
+    for k in ("fid", "kid", "precision", "recall", "f_score", "isc"):
+        if k in result and not result["per_class"]:
+            extra = f" ± {_fmt(result['kid_std'])}" if k == "kid" else ""
+            lines.append(f"  {k}: {_fmt(result[k])}{extra}")
+    if result.get("isc_unavailable"):
+        lines.append(f"  isc: {result['isc_unavailable']}")
+    rows = result.get("per_class_table") or []
+    if rows:
+        cols = [c for c in ("kid", "kid_std", "fid", "precision", "recall", "f_score") if any(c in r for r in rows)]
+        header = ["class", *cols, "n_real", "n_fake"]
+        table = [header] + [[str(r["class"]), *(_fmt(r.get(c)) for c in cols), str(r["n_real"]), str(r["n_fake"])]
+                            + ([f"skipped: {r['skipped']}"] if r.get("skipped") else []) for r in rows]
+        widths = [max(len(row[i]) for row in table if i < len(row)) for i in range(len(header))]
+        for row in table:
+            lines.append("  " + "  ".join(cell.ljust(widths[i]) if i < len(widths) else cell
+                                          for i, cell in enumerate(row)))
+    if result.get("fid_note"):
+        lines.append(f"  note: {result['fid_note']}")
+    return "\n".join(lines)
