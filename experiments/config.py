@@ -1,0 +1,246 @@
+"""Ablation configs (`experiments/configs/NAME.yaml`) read into one validated dataclass.
+
+Relative paths in a config are relative to the repository root (where cli.py lives), so a config names
+`../shared/data/cifar10-jpg.tar.gz` the same way from any working directory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from common.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MIN_SEEDS = 3  # a t-interval from 2 seeds is ±12.7 s.e.; 3 is the least that says anything
+PREPARE_KINDS = ("demo", "cifar10_subset")
+
+
+@dataclass
+class DataConfig:
+    """Where the real images are: paths, or a `prepare` recipe that materialises them (see data_prep.py)."""
+
+    train: str | None = None
+    test: str | None = None
+    val: float = 0.2                     # stratified fraction of train, used when val_data is None
+    val_data: str | None = None
+    prepare: dict | None = None          # {kind: demo|cifar10_subset, ...}
+
+
+@dataclass
+class GanConfig:
+    """The generator to draw from: an existing synth folder (+ its run), or options to train one."""
+
+    run: str | None = None               # an existing train-gan run folder (recorded; used to synth if no synth)
+    synth: str | None = None             # an existing synth folder with manifest.csv
+    train: dict | None = None            # {steps, size, args: [...]} -> train-gan once per config, cached
+    synth_n: int | str = "auto"          # images per class; auto = enough for the largest ratio / balance
+    synth_args: list = field(default_factory=list)
+
+
+@dataclass
+class FidConfig:
+    """Generator quality beside its usefulness: `cli.py fid` of the synth folder against real images."""
+
+    enabled: bool = True
+    metrics: str = "fid,kid"
+    extractor: str = "inception"
+    real: str = "train"                  # train | test: which real set the fakes are compared with
+    args: list = field(default_factory=list)
+
+
+@dataclass
+class ClassifierConfig:
+    """Options held fixed across the grid, plus free-form flags passed to `train` unchanged."""
+
+    model: str = "resnet18"
+    epochs: int = 10
+    size: int | None = None
+    pretrained_flag: str = "--pretrained"   # e.g. --lite0-imagenet for the packaged offline weights
+    train_args: list | dict = field(default_factory=list)
+    timeout_s: float | None = None          # per cell; a cell over it is recorded as failed
+
+
+@dataclass
+class CasConfig:
+    """Classification Accuracy Score (Ravuri & Vinyals 2019): train on synthetic only, test on real."""
+
+    enabled: bool = True
+    aug: str | None = None               # default: the grid's first preset
+    pretrained: bool | None = None       # default: the grid's first value
+    seeds: list[int] | None = None       # default: the grid's seeds
+
+
+@dataclass
+class AblationConfig:
+    """One ablation: data, generator, grid axes (ratios × augs × pretrained × seeds), classifier, CAS."""
+
+    name: str
+    data: DataConfig
+    gan: GanConfig
+    ratios: list[str]                    # normalised labels: "0", "0.25", "1", "balance"
+    augs: list[str]
+    pretrained: list[bool]
+    seeds: list[int]
+    classifier: ClassifierConfig
+    cas: CasConfig
+    fid: FidConfig
+    metric: str = "test_acc"             # the metric the verdict line is about
+    source: str | None = None
+
+    def grid_dict(self) -> dict:
+        """Everything that defines the cells' results (compared on --resume)."""
+        import dataclasses
+        d = dataclasses.asdict(self)
+        d.pop("source", None)
+        d["classifier"].pop("timeout_s", None)
+        return d
+
+
+def ratio_label(r: Any) -> str:
+    """0 -> '0', 0.250 -> '0.25', 'balance' -> 'balance'; the one spelling used in ids, CSVs and plots."""
+    if isinstance(r, str) and r.strip().lower() == "balance":
+        return "balance"
+    try:
+        v = float(r)
+    except (TypeError, ValueError):
+        raise UserError(f"ratio {r!r}: not a number or 'balance'; use e.g. ratios: [0, 0.5, 1, balance]") from None
+    if v < 0:
+        raise UserError(f"ratio {r!r}: must be ≥ 0")
+    return f"{v:g}"
+
+
+def resolve_path(p: str | None) -> str | None:
+    """A config path made absolute against the repo root (~ expanded)."""
+    if p is None:
+        return None
+    q = Path(str(p)).expanduser()
+    return str(q if q.is_absolute() else (REPO_ROOT / q).resolve())
+
+
+def load_config(path: str | Path) -> AblationConfig:
+    """Read and validate a YAML config; every mistake is one UserError naming the key and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"--config {path}: no such file; see experiments/configs/ for examples")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise UserError(f"{path}: not valid YAML ({str(e).splitlines()[0]}); fix the syntax") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping of keys (data, gan, grid, classifier); see experiments/configs/")
+    cfg = from_dict(raw, default_name=path.stem)
+    cfg.source = str(path.resolve())
+    return cfg
+
+
+def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
+    """Build an AblationConfig from a parsed YAML mapping."""
+    known = {"name", "data", "gan", "grid", "classifier", "cas", "fid", "metric"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise UserError(f"config: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+    data = _section(DataConfig, raw.get("data"), "data")
+    gan = _section(GanConfig, raw.get("gan"), "gan")
+    clf = _section(ClassifierConfig, raw.get("classifier"), "classifier")
+    cas = _section(CasConfig, raw.get("cas"), "cas")
+    fid = _section(FidConfig, raw.get("fid"), "fid")
+    grid = raw.get("grid") or {}
+    if not isinstance(grid, dict):
+        raise UserError("config grid: expected a mapping with ratios, augs, pretrained, seeds")
+    bad = sorted(set(grid) - {"ratios", "augs", "pretrained", "seeds"})
+    if bad:
+        raise UserError(f"config grid: unknown key(s) {', '.join(bad)}; allowed: ratios, augs, pretrained, seeds")
+
+    ratios = _unique([ratio_label(r) for r in _as_list(grid.get("ratios", [0, 0.5, 1, "balance"]))])
+    if "0" not in ratios:
+        raise UserError("config grid.ratios: must include 0 (the real-only baseline every ratio is paired with)")
+    augs = _unique([str(a) for a in _as_list(grid.get("augs", ["basic"]))])
+    pretrained = _unique([_as_bool(v, "grid.pretrained") for v in _as_list(grid.get("pretrained", [False]))])
+    seeds = _seeds(grid.get("seeds", [0, 1, 2]))
+    if len(seeds) < MIN_SEEDS:
+        raise UserError(f"config grid.seeds: {len(seeds)} seed(s); list at least {MIN_SEEDS} so the CIs mean something")
+
+    _check_data(data)
+    _check_gan(gan)
+    if cas.seeds is not None:
+        cas.seeds = _seeds(cas.seeds)
+    if cas.pretrained is not None:
+        cas.pretrained = _as_bool(cas.pretrained, "cas.pretrained")
+    if fid.real not in ("train", "test"):
+        raise UserError(f"config fid.real {fid.real!r}: use train or test")
+    if not isinstance(clf.train_args, (list, dict)):
+        raise UserError("config classifier.train_args: give a list of flags or a mapping flag: value")
+    return AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
+                          pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid,
+                          metric=str(raw.get("metric", "test_acc")))
+
+
+def _section(cls, raw, name: str):
+    if raw is None:
+        return cls()
+    if not isinstance(raw, dict):
+        raise UserError(f"config {name}: expected a mapping")
+    fields = cls.__dataclass_fields__
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise UserError(f"config {name}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(fields)}")
+    return cls(**raw)
+
+
+def _check_data(d: DataConfig) -> None:
+    if d.prepare is not None:
+        if not isinstance(d.prepare, dict) or d.prepare.get("kind") not in PREPARE_KINDS:
+            raise UserError(f"config data.prepare: needs kind: one of {', '.join(PREPARE_KINDS)}")
+        return
+    if not d.train or not d.test:
+        raise UserError("config data: give train and test paths (the test set is scored only at the end), "
+                        "or a prepare recipe")
+    if not 0 < float(d.val) < 1 and d.val_data is None:
+        raise UserError(f"config data.val {d.val}: must be a fraction in (0, 1), or give val_data")
+
+
+def _check_gan(g: GanConfig) -> None:
+    if g.synth is None and g.run is None and g.train is None:
+        raise UserError("config gan: give synth (an existing synth folder), run (a train-gan run to synth from), "
+                        "or train (options to train one)")
+    if g.train is not None and not isinstance(g.train, dict):
+        raise UserError("config gan.train: expected a mapping such as {steps: 2000, size: 32, args: []}")
+    if g.synth_n != "auto" and (not isinstance(g.synth_n, int) or g.synth_n < 1):
+        raise UserError(f"config gan.synth_n {g.synth_n!r}: use auto or a positive integer (images per class)")
+
+
+def _as_list(v) -> list:
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def _unique(xs: list) -> list:
+    seen, out = set(), []
+    for x in xs:
+        if x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out
+
+
+def _as_bool(v, key: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    if str(v).lower() in ("on", "true", "yes", "1"):
+        return True
+    if str(v).lower() in ("off", "false", "no", "0"):
+        return False
+    raise UserError(f"config {key}: {v!r} is not on/off (true/false)")
+
+
+def _seeds(v) -> list[int]:
+    from common.seeding import parse_seeds
+
+    if isinstance(v, str):
+        return _unique(parse_seeds(v))
+    try:
+        return _unique([int(s) for s in _as_list(v)])
+    except (TypeError, ValueError):
+        raise UserError(f"config seeds {v!r}: give a list of integers or a range like '0-2'") from None

@@ -1,0 +1,63 @@
+"""Config -> the list of cells (one classifier run each, stable ids), and `--shard i/n` over that list."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from common.errors import UserError
+from experiments.config import AblationConfig
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One classifier run: real+synthetic mix ("mix") or synthetic-only CAS ("cas")."""
+
+    kind: str            # "mix" | "cas"
+    ratio: str           # "0", "0.5", "balance"; "synthetic-only" for cas
+    aug: str
+    pretrained: bool
+    seed: int
+
+    @property
+    def id(self) -> str:
+        """Stable, filesystem-safe name: the same config always gives the same ids (resume, shards, CSV)."""
+        pt = "pt" if self.pretrained else "scratch"
+        if self.kind == "cas":
+            return f"cas-{self.aug}-{pt}-s{self.seed}"
+        return f"mix-r{self.ratio}-{self.aug}-{pt}-s{self.seed}"
+
+    def as_row(self) -> dict:
+        return {"cell_id": self.id, **asdict(self)}
+
+
+CAS_RATIO = "synthetic-only"
+
+
+def build_cells(cfg: AblationConfig) -> list[Cell]:
+    """All cells of a config in a fixed order: seed-major (a partial run holds whole seeds), then CAS cells."""
+    cells = [Cell("mix", r, a, p, s) for s in cfg.seeds for p in cfg.pretrained for a in cfg.augs for r in cfg.ratios]
+    if cfg.cas.enabled:
+        aug = cfg.cas.aug or cfg.augs[0]
+        pt = cfg.pretrained[0] if cfg.cas.pretrained is None else cfg.cas.pretrained
+        cells += [Cell("cas", CAS_RATIO, aug, pt, s) for s in (cfg.cas.seeds or cfg.seeds)]
+    ids = [c.id for c in cells]
+    if len(set(ids)) != len(ids):  # e.g. two augs that differ only in characters dropped from ids
+        raise UserError("config: two grid cells get the same id; make aug preset names distinct")
+    return cells
+
+
+def parse_shard(spec: str | None) -> tuple[int, int]:
+    """'i/n' with 0 ≤ i < n -> (i, n); None -> (0, 1), the whole grid."""
+    if spec is None:
+        return 0, 1
+    try:
+        i, n = (int(x) for x in str(spec).split("/"))
+    except ValueError:
+        raise UserError(f"--shard {spec!r}: use i/n, e.g. 0/4 ... 3/4 for four machines") from None
+    if n < 1 or not 0 <= i < n:
+        raise UserError(f"--shard {spec!r}: need 0 ≤ i < n (shards are numbered from 0), e.g. 0/2 and 1/2")
+    return i, n
+
+
+def shard(cells: list[Cell], i: int, n: int) -> list[Cell]:
+    """Cells whose index ≡ i (mod n): shards 0..n-1 together hold every cell exactly once, each about 1/n."""
+    return [c for k, c in enumerate(cells) if k % n == i]
