@@ -1,0 +1,86 @@
+"""Self-describing classifier checkpoints: atomic writes, and loading a trained model from a run or a file."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from augment.labels import LabelMap
+from common.atomic import atomic_path
+from common.errors import UserError
+
+FORMAT = 1
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning's checkpoint writer, but through a temp file and a rename (a killed run leaves no torn file)."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None):
+        with atomic_path(path) as tmp:
+            torch.save(checkpoint, tmp)
+
+
+@dataclass
+class TrainedModel:
+    """A trained classifier ready for inference, with what it needs to read images."""
+
+    model: torch.nn.Module
+    label_map: LabelMap
+    data_config: dict  # size, mean, std, arch
+    meta: dict
+    path: Path
+
+
+def checkpoint_file(model_path: str | Path, which: str = "best") -> Path:
+    """A run folder → its best.pt/last.pt; a file is taken as is."""
+    p = Path(model_path)
+    if p.is_dir():
+        f = p / f"{which}.pt"
+        if not f.exists():
+            alt = p / ("last.pt" if which == "best" else "best.pt")
+            if not alt.exists():
+                raise UserError(f"--model {model_path}: no {which}.pt in this folder; pass a run folder that "
+                                "`train` finished (or a .pt checkpoint)")
+            f = alt
+        return f
+    if not p.is_file():
+        raise UserError(f"--model {model_path}: not found; pass a run folder written by `train` or its best.pt")
+    return p
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """torch.load with the safe unpickler first (our checkpoints fit it), the full one for older files."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # a checkpoint holding arbitrary Python objects; our own run folders are trusted
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:  # corrupt file
+            raise UserError(f"{path}: cannot read this checkpoint ({type(e).__name__}); pass a best.pt from a run") \
+                from None
+
+
+def model_state(ckpt: dict) -> dict:
+    """The timm model's own tensors (Lightning prefixes them with `model.`)."""
+    sd = ckpt.get("state_dict", ckpt)
+    return {k[len("model."):]: v for k, v in sd.items() if k.startswith("model.")} or dict(sd)
+
+
+def load_trained(model_path: str | Path, which: str = "best", device: str | torch.device = "cpu") -> TrainedModel:
+    """Rebuild the timm model named in a checkpoint and load its weights (no network, no hub)."""
+    import timm
+
+    path = checkpoint_file(model_path, which)
+    ckpt = read_checkpoint(path)
+    meta = ckpt.get("synthmix") if isinstance(ckpt, dict) else None
+    if not meta:
+        raise UserError(f"{path}: not a SynthMix classifier checkpoint (no class names inside); "
+                        "pass a run folder written by `train`")
+    lm = LabelMap(tuple(c["name"] for c in meta["label_map"]["classes"]),
+                  tuple(c.get("category") for c in meta["label_map"]["classes"]))
+    model = timm.create_model(meta["arch"], pretrained=False, num_classes=lm.num_classes)
+    model.load_state_dict(model_state(ckpt))
+    model.eval().to(device)
+    return TrainedModel(model, lm, dict(meta["data_config"]), meta, path)

@@ -1,0 +1,23 @@
+"""Losses on soft targets (one-hot, label-smoothed or mixed): cross-entropy and focal, with class weights."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def soft_targets(y: torch.Tensor, num_classes: int, smoothing: float) -> torch.Tensor:
+    """Hard labels → label-smoothed one-hot rows (timm's convention: off-class mass spread evenly)."""
+    off = smoothing / num_classes
+    t = torch.full((y.shape[0], num_classes), off, device=y.device)
+    return t.scatter_(1, y.view(-1, 1), 1.0 - smoothing + off)
+
+
+def classification_loss(logits: torch.Tensor, targets: torch.Tensor, kind: str = "ce",
+                        weight: torch.Tensor | None = None, gamma: float = 2.0) -> torch.Tensor:
+    """`ce` or `focal` on soft targets. Focal is hand-written: timm and torchvision only ship the binary one."""
+    logits = logits.float()
+    if kind == "ce":
+        return F.cross_entropy(logits, targets, weight=weight)
+    logp = F.log_softmax(logits, dim=1)
+    w = weight.view(1, -1) if weight is not None else 1.0
+    return -(targets * w * (1.0 - logp.exp()).pow(gamma) * logp).sum(1).mean()

@@ -1,0 +1,94 @@
+"""One options dataclass per command (train, predict, submit); the CLI fills them, the parts read them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from augment.spec import DataSpec
+
+SELECT_METRICS = ("acc", "macro_f1", "micro_f1", "hier_acc")
+LOSSES = ("ce", "focal")
+OPTIMIZERS = ("adamw", "sgd", "adam", "rmsprop", "lamb", "lion")
+
+
+@dataclass
+class TrainOptions:
+    """Everything `train` needs; saved in config.json and in every checkpoint."""
+
+    data: DataSpec
+    out: str = "runs"
+    val_data: str | None = None          # a separate labelled validation set (same column options as --data)
+    val_fraction: float = 0.2            # used when val_data is None: stratified split of --data
+    test_data: str | None = None         # held-out labelled set, scored once at the end with best.pt
+    synth: str | None = None             # a synth folder holding manifest.csv
+    ratio: float | None = None           # synthetic images per class = ratio × that class's real count
+    balance: bool = False                # instead: top every class up to the largest class
+    model: str | None = None             # any timm model name
+    pretrained: bool = False             # timm hub weights (online)
+    weights: str | None = None           # a local checkpoint: weights only
+    lite0_imagenet: bool = False         # offline ImageNet weights for tf_efficientnet_lite0 (packaged)
+    aug: str = "basic"
+    size: int | None = None              # None: the model's default input size
+    upscale: str = "bicubic"
+    epochs: int = 10
+    batch_size: int = 32
+    opt: str = "adamw"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.05
+    warmup_epochs: int = 1
+    warmup_lr: float = 1e-5
+    min_lr: float = 1e-6
+    trainable: str = "all"               # all | head | last:K
+    stages: tuple[str, ...] = ()         # "EPOCHS:TRAINABLE:OPT:LR" each; overrides epochs/trainable/opt/lr
+    label_smoothing: float = 0.0
+    mixup: float = 0.0                   # mixup alpha (0 = off)
+    cutmix: float = 0.0                  # cutmix alpha (0 = off)
+    class_weighted: bool = False         # loss weights 1/frequency
+    balanced_sampler: bool = False       # WeightedRandomSampler, rare classes drawn as often as common ones
+    loss: str = "ce"
+    switch_loss: str | None = None       # e.g. "focal" from epoch switch_epoch on
+    switch_epoch: int | None = None
+    focal_gamma: float = 2.0
+    clip_grad: float | None = None
+    select: str = "macro_f1"             # the selection metric (checkpointing and early stopping)
+    patience: int = 0                    # early stopping after this many epochs without improvement; 0 = off
+    min_delta: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    devices: int = 1                     # GPUs; > 1 uses DDP
+    workers: int | None = None
+    progress: bool = True
+    resume: str | None = None            # a run folder: continue it exactly
+
+
+@dataclass
+class PredictOptions:
+    """`predict`: a trained run applied to a folder of images."""
+
+    model: str                           # run folder or checkpoint file
+    images: str
+    out: str | None = None               # preds.json ({file: class name})
+    probs: str | None = None             # probs.csv (file + one column per class)
+    tta: tuple[str, ...] = ()            # hflip, vflip
+    checkpoint: str = "best"             # best | last
+    batch_size: int = 64
+    device: str = "auto"
+    workers: int = 0
+
+
+@dataclass
+class SubmitOptions:
+    """`submit`: a Kaggle-style CSV in a template's row order and column names."""
+
+    model: str
+    images: str
+    out: str
+    template: str | None = None
+    id_column: str | None = None         # default: the template's first column, else "id"
+    label_column: str | None = None      # default: the template's second column, else "label"
+    label_as: str = "name"               # name | index
+    tta: tuple[str, ...] = ()
+    checkpoint: str = "best"
+    batch_size: int = 64
+    device: str = "auto"
+    workers: int = 0

@@ -1,0 +1,131 @@
+"""Inference: class probabilities for images (with test-time augmentation), `predict`, and `load_scorer`."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader
+
+from common.errors import UserError
+
+TTA = ("hflip", "vflip")
+
+
+def check_tta(tta: Sequence[str]) -> tuple[str, ...]:
+    bad = [t for t in tta if t not in TTA]
+    if bad:
+        raise UserError(f"--tta {','.join(bad)}: unknown; choose from {', '.join(TTA)} (comma-separated)")
+    return tuple(tta)
+
+
+def eval_transform(data_cfg: dict):
+    """The evaluation pipeline the run was validated with (resize + normalise)."""
+    from augment.presets import create_transform
+
+    return create_transform("none", data_cfg["size"], is_training=False, mean=tuple(data_cfg["mean"]),
+                            std=tuple(data_cfg["std"]), upscale=data_cfg.get("upscale", "bicubic"))
+
+
+@torch.no_grad()
+def _probs_of_batch(model, x: torch.Tensor, tta: Sequence[str], amp: bool) -> torch.Tensor:
+    views = [x] + [x.flip(-1) if t == "hflip" else x.flip(-2) for t in tta]
+    with torch.autocast(x.device.type, enabled=amp):
+        return torch.stack([model(v).float().softmax(1) for v in views]).mean(0)
+
+
+@torch.no_grad()
+def predict_probs(model: torch.nn.Module, df: pd.DataFrame, data_cfg: dict, device: torch.device,
+                  tta: Sequence[str] = (), batch_size: int = 64, workers: int = 0, progress: bool = False,
+                  label_map=None) -> np.ndarray:
+    """(N, classes) probabilities for a manifest's images, averaged over the TTA views."""
+    from augment.datasets import ManifestDataset
+    from common.device import use_amp
+
+    ds = ManifestDataset(df.assign(label=None), None, eval_transform(data_cfg))
+    loader = DataLoader(ds, batch_size=batch_size, num_workers=workers, shuffle=False)
+    model.eval().to(device)
+    out = []
+    it = loader
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(loader, desc="predict", unit="batch", leave=False)
+    for x, _ in it:
+        out.append(_probs_of_batch(model, x.to(device), tta, use_amp(device)).cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, 0))
+
+
+def image_frame(images: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """Every image under a folder (recursive) and its key: the path relative to that folder."""
+    from augment.manifest import from_unlabeled
+
+    df = from_unlabeled(images)
+    root = Path(images).resolve()
+    keys = [Path(p).relative_to(root).as_posix() for p in df["path"]]
+    return df, keys
+
+
+def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: str = "best", batch_size: int = 64,
+                device: str = "auto", workers: int = 0, progress: bool = True):
+    """(keys, probabilities, label map) for every image in a folder."""
+    from clf.checkpoint import load_trained
+    from common.device import pick_device
+
+    dev = pick_device(device)
+    tm = load_trained(model_path, which, dev)
+    df, keys = image_frame(images)
+    probs = predict_probs(tm.model, df, tm.data_config, dev, check_tta(tta), batch_size, workers, progress)
+    return keys, probs, tm.label_map
+
+
+def predict(opts) -> dict[str, str]:
+    """`predict`: {file: class name}, written to opts.out (JSON) and, with opts.probs, a probabilities CSV."""
+    from common.atomic import atomic_path, write_json
+
+    if not opts.out and not opts.probs:
+        raise UserError("predict: nothing to write; give --out preds.json and/or --probs probs.csv")
+    keys, probs, lm = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device,
+                                  opts.workers)
+    preds = {k: lm.names[i] for k, i in zip(keys, probs.argmax(1))}
+    if opts.out:
+        write_json(opts.out, preds)
+    if opts.probs:
+        with atomic_path(opts.probs) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["file", *lm.names])
+            for k, row in zip(keys, probs):
+                w.writerow([k, *(f"{p:.6f}" for p in row)])
+    return preds
+
+
+def load_scorer(run_dir: str | Path, which: str = "best", device: str = "auto", batch_size: int = 128
+                ) -> Callable[[torch.Tensor, str], torch.Tensor]:
+    """A plain function `score(images_uint8_NCHW, class_name) -> (N,) probability of that class` (CPU tensor).
+
+    Images go through the run's own eval transform (resize + normalise), exactly as in validation.
+    """
+    from clf.checkpoint import load_trained
+    from common.device import pick_device, use_amp
+
+    dev = pick_device(device)
+    tm = load_trained(run_dir, which, dev)
+    tf = eval_transform(tm.data_config)
+
+    @torch.no_grad()
+    def score(images: torch.Tensor, class_name: str) -> torch.Tensor:
+        idx = tm.label_map.index(class_name)
+        if images.ndim != 4 or images.shape[1] not in (1, 3) or images.dtype != torch.uint8:
+            raise UserError(f"scorer: expected uint8 images (N, 3, H, W), got {images.dtype} {tuple(images.shape)}")
+        arr = images.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).cpu().numpy()
+        out = []
+        for i in range(0, len(arr), batch_size):
+            x = torch.stack([tf(image=np.ascontiguousarray(a))["image"] for a in arr[i:i + batch_size]]).to(dev)
+            out.append(_probs_of_batch(tm.model, x, (), use_amp(dev))[:, idx].cpu())
+        return torch.cat(out) if out else torch.zeros(0)
+
+    score.label_map = tm.label_map  # handy for callers that list the classes
+    return score

@@ -1,0 +1,242 @@
+"""`train`: a timm classifier on real (+ synthetic) images with Lightning; writes a self-describing run folder."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from clf.options import LOSSES, OPTIMIZERS, SELECT_METRICS, TrainOptions
+from common.errors import UserError
+
+RESUME_IGNORE = ("resume", "progress", "workers", "device", "out")
+
+
+def check_options(o: TrainOptions) -> None:
+    """Refuse inconsistent options before any work is done."""
+    from augment.presets import list_presets
+
+    if not o.model and not o.lite0_imagenet and not o.resume:
+        raise UserError("--model: required; give a timm model name (e.g. resnet18) or --lite0-imagenet for "
+                        "tf_efficientnet_lite0 with offline ImageNet weights")
+    if o.select not in SELECT_METRICS:
+        raise UserError(f"--select {o.select!r}: choose one of {', '.join(SELECT_METRICS)}")
+    for name, val in (("--loss", o.loss), ("--switch-loss", o.switch_loss)):
+        if val is not None and val not in LOSSES:
+            raise UserError(f"{name} {val!r}: choose one of {', '.join(LOSSES)}")
+    if (o.switch_loss is None) != (o.switch_epoch is None):
+        raise UserError("--switch-loss and --switch-epoch go together, e.g. --switch-loss focal --switch-epoch 5")
+    if o.opt not in OPTIMIZERS:
+        raise UserError(f"--opt {o.opt!r}: choose one of {', '.join(OPTIMIZERS)}")
+    if o.aug not in list_presets():
+        raise UserError(f"--aug {o.aug!r}: choose one of {', '.join(list_presets())}")
+    if o.class_weighted and o.balanced_sampler:
+        raise UserError("--class-weighted and --balanced-sampler both correct imbalance; pick one")
+    if o.epochs < 1 and not o.stages:
+        raise UserError(f"--epochs {o.epochs}: must be ≥ 1")
+    if o.val_data and o.val_fraction not in (None, 0.2):
+        raise UserError("--val-data and --val are alternatives; give one")
+    if o.devices > 1 and not torch.cuda.is_available():
+        raise UserError(f"--devices {o.devices}: several devices need CUDA GPUs; none is visible")
+
+
+def run_desc(o: TrainOptions, size: int) -> str:
+    data = Path(o.data.data).stem or "data"
+    init = "lite0in1k" if o.lite0_imagenet else "hub" if o.pretrained else "weights" if o.weights else "scratch"
+    mix = f"-synth{'bal' if o.balance else o.ratio}" if o.synth else ""
+    return f"clf-{o.model}-{data}-{size}px-{init}{mix}-seed{o.seed}"
+
+
+def _default_size(name: str, size: int | None) -> int:
+    """The input size a run will use: the option, else the model's default (timm's pretrained config)."""
+    import timm
+
+    if not timm.is_model(name):
+        from clf.models import create_classifier
+
+        create_classifier(name, 2)  # raises the clear unknown-model error
+    cfg = timm.get_pretrained_cfg(name)
+    return int(size or (cfg.input_size[-1] if cfg else 224))
+
+
+def _metrics_csv_writer(run_dir: Path, quiet: bool):
+    from common.atomic import atomic_path
+
+    def write(history: list[dict]) -> None:
+        with atomic_path(run_dir / "metrics.csv") as tmp:
+            pd.DataFrame(history).to_csv(tmp, index=False)
+        h = history[-1]
+        if not quiet:
+            print(f"epoch {h['epoch']}: train loss {h['train_loss']:.4f} acc {h['train_acc']:.3f} | val loss "
+                  f"{h.get('val_loss', float('nan')):.4f} acc {h.get('val_acc', float('nan')):.3f} macro-F1 "
+                  f"{h.get('val_macro_f1', float('nan')):.3f} | lr {h['lr']:.2e} | {h['time_s']:.1f}s",
+                  file=sys.stderr)
+    return write
+
+
+def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_epochs: int):
+    """A Lightning Trainer: CUDA + AMP (+ DDP with --devices N) when present, CPU otherwise; no loggers."""
+    import lightning.pytorch as pl
+
+    from clf.checkpoint import AtomicCheckpointIO
+    from common.device import pick_device
+
+    dev = pick_device(o.device)
+    precision = "32-true"
+    if dev.type == "cuda":
+        precision = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    kw = dict(accelerator="gpu" if dev.type == "cuda" else "cpu",
+              devices=o.devices if dev.type == "cuda" else 1,
+              strategy="ddp" if o.devices > 1 else "auto")
+    if dev.type == "cuda" and dev.index is not None and o.devices == 1:
+        kw["devices"] = [dev.index]
+    return pl.Trainer(max_epochs=total_epochs, precision=precision, gradient_clip_val=o.clip_grad,
+                      callbacks=callbacks, logger=False, enable_checkpointing=run_dir is not None,
+                      enable_model_summary=False, num_sanity_val_steps=0, enable_progress_bar=o.progress,
+                      default_root_dir=str(run_dir) if run_dir else None,
+                      plugins=[AtomicCheckpointIO()] if run_dir else None, log_every_n_steps=10, **kw)
+
+
+def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, meta: dict,
+        ckpt_path: Path | None = None):
+    """Train `model` on `frames` through its stages; returns (module, trainer). No files when run_dir is None."""
+    import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+    from augment.datasets import ManifestDataset, class_weights
+    from augment.presets import create_transform
+    from clf.data import make_loader
+    from clf.freeze import parse_stages
+    from clf.module import ClassifierModule
+    from common.device import default_workers, pick_device
+
+    stages = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)
+    total = stages[-1].end
+    lm = frames.label_map
+    workers = default_workers() if o.workers is None else o.workers
+    pin = pick_device(o.device).type == "cuda"
+    mean, std = tuple(data_cfg["mean"]), tuple(data_cfg["std"])
+    train_tf = create_transform(o.aug, data_cfg["size"], True, mean, std, o.upscale)
+    eval_tf = create_transform("none", data_cfg["size"], False, mean, std, o.upscale)
+    train_dl = make_loader(frames.train, lm, train_tf, o.batch_size, True, workers, o.balanced_sampler,
+                           drop_last=o.mixup > 0 or o.cutmix > 0, seed=o.seed, pin=pin)
+    val_dl = make_loader(frames.val, lm, eval_tf, o.batch_size, False, workers, pin=pin)
+    cw = None
+    if o.class_weighted:
+        cw = class_weights(ManifestDataset(frames.train, lm).targets, lm.num_classes)
+
+    monitor = f"val_{o.select}"
+    callbacks = []
+    if run_dir is not None:
+        ck = ModelCheckpoint(dirpath=str(run_dir), filename="best", monitor=monitor, mode="max", save_top_k=1,
+                             save_last=True, auto_insert_metric_name=False, enable_version_counter=False)
+        ck.FILE_EXTENSION = ".pt"
+        callbacks.append(ck)
+    if o.patience > 0:
+        callbacks.append(EarlyStopping(monitor=monitor, mode="max", patience=o.patience, min_delta=o.min_delta))
+    module = ClassifierModule(model, lm, o, stages, cw, meta,
+                              on_epoch_end=_metrics_csv_writer(run_dir, not o.progress) if run_dir else None,
+                              ddp=o.devices > 1)
+    trainer = build_trainer(o, run_dir, callbacks, total)
+    pl.seed_everything(o.seed, workers=True, verbose=False)
+    # Lightning writes its progress bar and notes to stdout; keep stdout for the one result line.
+    with contextlib.redirect_stdout(sys.stderr):
+        trainer.fit(module, train_dl, val_dl, ckpt_path=str(ckpt_path) if ckpt_path else None, weights_only=False)
+    return module, trainer
+
+
+def _evaluate(model, df, lm, data_cfg, o: TrainOptions) -> dict:
+    from clf.metrics import compute_metrics
+    from clf.predict import predict_probs
+    from common.device import pick_device
+
+    probs = predict_probs(model, df, data_cfg, pick_device(o.device), batch_size=o.batch_size)
+    return compute_metrics([lm.index(x) for x in df["label"]], probs, lm)
+
+
+def train(o: TrainOptions) -> Path:
+    """Train a classifier; returns the run folder (config.json, labels.json, best.pt, last.pt, metrics, plots)."""
+    from augment.labels import LabelMap
+    from clf.checkpoint import load_trained
+    from clf.data import class_counts, load_frames
+    from clf.models import create_classifier, data_config
+    from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
+    from common.atomic import write_json
+    from common.runs import check_same_options, next_run_dir, options_dict, read_config, write_config
+
+    if o.lite0_imagenet and not o.model:
+        o = replace(o, model="tf_efficientnet_lite0")
+    check_options(o)
+    rank = int(os.environ.get("LOCAL_RANK", "0"))
+    ckpt_path, saved_lm = None, None
+    if o.resume:
+        run_dir = Path(o.resume)
+        cfg = read_config(run_dir)
+        check_same_options(cfg["options"], options_dict(o), ignore=RESUME_IGNORE)
+        ckpt_path = run_dir / "last.pt"
+        if not ckpt_path.exists():
+            raise UserError(f"--resume {run_dir}: no last.pt there (the run stopped before its first epoch ended); "
+                            "start it again without --resume")
+        saved_lm = LabelMap.load(run_dir)
+    elif rank > 0 and os.environ.get("SYNTHMIX_RUN_DIR"):  # a DDP worker joins rank 0's run folder
+        run_dir = Path(os.environ["SYNTHMIX_RUN_DIR"])
+    else:
+        run_dir = None  # named once the input size is known
+
+    # The model first: its input size and normalisation name the run and drive the data pipeline.
+    probe_lm = saved_lm
+    frames_args = dict(spec=o.data, val_data=o.val_data, val_fraction=o.val_fraction, test_data=o.test_data,
+                       synth=o.synth, ratio=o.ratio, balance=o.balance, seed=o.seed, progress=o.progress and rank == 0)
+    if run_dir is None:
+        run_dir = next_run_dir(o.out, run_desc(o, _default_size(o.model, o.size)))
+        os.environ["SYNTHMIX_RUN_DIR"] = str(run_dir)
+    frames = load_frames(label_map=probe_lm, report_dir=run_dir, **frames_args)
+    lm = frames.label_map
+    model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
+    dcfg = {**data_config(model, o.model, o.size, o.lite0_imagenet), "upscale": o.upscale}
+    counts = class_counts(frames)
+    meta = {"format": 1, "arch": o.model, "num_classes": lm.num_classes, "class_names": list(lm.names),
+            "label_map": lm.to_dict(), "data_config": dcfg, "options": options_dict(o)}
+    if not o.resume and rank == 0:
+        write_config(run_dir, "train", o, data_config=dcfg, class_counts=counts, kept_in_train=frames.kept_in_train)
+        lm.save(run_dir / "labels.json")
+
+    module, trainer = fit(o, model, frames, dcfg, run_dir, meta, ckpt_path)
+    if not trainer.is_global_zero:
+        return run_dir
+
+    # Final figures from best.pt: validation again (for the confusion matrix), and the test set once.
+    history = module.history
+    best = load_trained(run_dir, "best")
+    val = _evaluate(best.model, frames.val, lm, dcfg, o)
+    best_epoch = int(best.meta.get("history", [{}])[-1].get("epoch", 0)) if best.meta.get("history") else 0
+    res = {"best_epoch": best_epoch, "select": o.select, "epochs_run": len(history),
+           "stopped_early": len(history) < module.stages[-1].end,
+           **{f"val_{k}": val[k] for k in ("acc", "macro_f1", "micro_f1", "hier_acc")},
+           "val_per_class_f1": val["per_class_f1"]}
+    plot_confusion(val["confusion"], list(lm.names), run_dir / "confusion_val.png", "Validation (best.pt)")
+    plot_per_class_f1(val["per_class_f1"], run_dir / "per_class_f1_val.png", "Validation F1 per class")
+    if frames.test is not None:
+        test = _evaluate(best.model, frames.test, lm, dcfg, o)
+        res.update({f"test_{k}": test[k] for k in ("acc", "macro_f1", "micro_f1", "hier_acc")})
+        res["test_per_class_f1"] = test["per_class_f1"]
+        res["test_confusion"] = test["confusion"]
+        plot_confusion(test["confusion"], list(lm.names), run_dir / "confusion_test.png", "Test (best.pt)")
+        plot_per_class_f1(test["per_class_f1"], run_dir / "per_class_f1_test.png", "Test F1 per class")
+    times = [h["time_s"] for h in history]
+    res.update({"epoch_time_s": round(sum(times) / max(len(times), 1), 2), "class_counts": counts,
+                "run_dir": str(run_dir)})
+    plot_curves(history, run_dir, o.select)
+    write_json(run_dir / "metrics.json", res)
+    return run_dir
+
+
+def result_line(run_dir: Path) -> str:
+    """`SYNTHMIX_RESULT <metrics.json on one line>`: the last stdout line of `train` (the ablation runner's input)."""
+    res = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
+    return "SYNTHMIX_RESULT " + json.dumps(res, ensure_ascii=False, separators=(",", ":"))
