@@ -137,6 +137,113 @@ def fid(**kw):
 
 
 # --- clf: train, predict, submit (issue 5) ---
+def _csv_list(value) -> tuple[str, ...]:
+    """'hflip,vflip' → ('hflip', 'vflip')."""
+    return tuple(t.strip() for t in (value or "").split(",") if t.strip())
+
+
+@cli.command("train")
+@data_options
+@click.option("--val-data", default=None, help="Separate labelled validation set (else --val splits --data).")
+@click.option("--val", "val_fraction", default=0.2, show_default=True, type=float,
+              help="Validation fraction of --data (stratified) when no --val-data.")
+@click.option("--test-data", default=None, help="Held-out labelled set, scored once at the end with best.pt.")
+@click.option("--synth", default=None, help="Synth folder with manifest.csv (written by `synth`).")
+@click.option("--ratio", default=None, type=float, help="Synthetic images per class = R × its real count (capped).")
+@click.option("--balance", is_flag=True, help="Instead of --ratio: top every class up to the largest one.")
+@click.option("--model", default=None, help="Any timm model name, e.g. resnet18, mobilenetv2_100, convnext_tiny.")
+@click.option("--pretrained", is_flag=True, help="Start from timm's hub weights (needs network or the HF cache).")
+@click.option("--weights", default=None, help="Start from a local checkpoint file (weights only).")
+@click.option("--lite0-imagenet", is_flag=True,
+              help="tf_efficientnet_lite0 with packaged ImageNet weights (offline); implies --model.")
+@click.option("--aug", default="basic", show_default=True, help="Augmentation preset (see `augment preview`).")
+@click.option("--size", default=None, type=int, help="Input side in px [default: the model's].")
+@click.option("--upscale", default="bicubic", show_default=True, help="Resize interpolation.")
+@click.option("--epochs", default=10, show_default=True)
+@click.option("--batch-size", default=32, show_default=True)
+@click.option("--opt", default="adamw", show_default=True, help="Optimizer (timm): adamw, sgd, adam, rmsprop, ...")
+@click.option("--lr", default=1e-3, show_default=True)
+@click.option("--momentum", default=0.9, show_default=True, help="For sgd/rmsprop.")
+@click.option("--weight-decay", default=0.05, show_default=True)
+@click.option("--warmup-epochs", default=1, show_default=True, help="Linear warmup, then cosine decay (timm).")
+@click.option("--warmup-lr", default=1e-5, show_default=True)
+@click.option("--min-lr", default=1e-6, show_default=True)
+@click.option("--trainable", default="all", show_default=True, help="all, head, or last:K (last K blocks + head).")
+@click.option("--stage", "stages", multiple=True,
+              help="EPOCHS:TRAINABLE:OPT:LR, repeatable; e.g. --stage 3:head:adamw:1e-3 --stage 10:all:sgd:1e-4.")
+@click.option("--label-smoothing", default=0.0, show_default=True)
+@click.option("--mixup", default=0.0, show_default=True, help="Mixup alpha (0 = off).")
+@click.option("--cutmix", default=0.0, show_default=True, help="CutMix alpha (0 = off).")
+@click.option("--class-weighted", is_flag=True, help="Loss weighted by inverse class frequency.")
+@click.option("--balanced-sampler", is_flag=True, help="Draw classes equally often (WeightedRandomSampler).")
+@click.option("--loss", default="ce", show_default=True, help="ce or focal.")
+@click.option("--switch-loss", default=None, help="Loss to switch to at --switch-epoch (e.g. focal).")
+@click.option("--switch-epoch", default=None, type=int)
+@click.option("--focal-gamma", default=2.0, show_default=True)
+@click.option("--clip-grad", default=None, type=float, help="Gradient norm clipping.")
+@click.option("--select", default="macro_f1", show_default=True,
+              help="Selection metric for best.pt and early stopping: acc, macro_f1, micro_f1, hier_acc.")
+@click.option("--patience", default=0, show_default=True, help="Early stopping patience in epochs (0 = off).")
+@click.option("--min-delta", default=0.0, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1.")
+@click.option("--devices", default=1, show_default=True, help="GPUs; more than 1 trains with DDP.")
+@click.option("--workers", default=None, type=int, help="Data loader workers [default: cores - 1, at most 8].")
+@click.option("--no-progress", is_flag=True, help="No progress bar or per-epoch lines.")
+@click.option("--resume", default=None, help="Continue this run folder exactly (same options).")
+@click.option("--out", default="runs", show_default=True, help="Folder for run folders.")
+def train_cmd(no_progress, stages, **kw):
+    """Train a timm classifier on real (+ synthetic) images; last stdout line: SYNTHMIX_RESULT {json}."""
+    from clf.options import TrainOptions
+    from clf.train import result_line, train
+
+    spec = data_spec(kw)
+    run_dir = train(TrainOptions(data=spec, stages=tuple(stages), progress=not no_progress, **kw))
+    click.echo(f"run folder: {run_dir}")
+    click.echo(result_line(run_dir))
+
+
+@cli.command("predict")
+@click.option("--model", required=True, help="Run folder written by `train` (or its best.pt).")
+@click.option("--images", required=True, help="Folder of images (searched recursively).")
+@click.option("--out", default=None, help="preds.json: {file: class name}.")
+@click.option("--probs", default=None, help="probs.csv: file + one probability column per class.")
+@click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip,vflip.")
+@click.option("--checkpoint", default="best", show_default=True, type=click.Choice(["best", "last"]))
+@click.option("--batch-size", default=64, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--workers", default=0, show_default=True)
+def predict_cmd(tta, **kw):
+    """Predict a class for every image in a folder."""
+    from clf.options import PredictOptions
+    from clf.predict import predict
+
+    preds = predict(PredictOptions(tta=_csv_list(tta), **kw))
+    click.echo(f"predicted {len(preds)} images" + "".join(f"; wrote {p}" for p in (kw["out"], kw["probs"]) if p))
+
+
+@cli.command("submit")
+@click.option("--model", required=True, help="Run folder written by `train` (or its best.pt).")
+@click.option("--images", required=True, help="Folder of test images.")
+@click.option("--out", required=True, help="submission.csv to write.")
+@click.option("--template", default=None, help="sample_submission.csv: row order and column names to follow.")
+@click.option("--id-column", default=None, help="Id column [default: the template's first column, else id].")
+@click.option("--label-column", default=None, help="Label column [default: the template's second, else label].")
+@click.option("--label-as", default="name", show_default=True, type=click.Choice(["name", "index"]))
+@click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip,vflip.")
+@click.option("--checkpoint", default="best", show_default=True, type=click.Choice(["best", "last"]))
+@click.option("--batch-size", default=64, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--workers", default=0, show_default=True)
+def submit_cmd(tta, **kw):
+    """Write a Kaggle-style submission CSV (template row order; refuses when template files are missing)."""
+    from clf.options import SubmitOptions
+    from clf.submit import submit
+
+    n = submit(SubmitOptions(tta=_csv_list(tta), **kw))
+    click.echo(f"wrote {n} rows to {kw['out']}")
+
+
 
 # --- experiments: ablate (issue 6) ---
 

@@ -167,6 +167,7 @@ def train(o: TrainOptions) -> Path:
     from clf.models import create_classifier, data_config
     from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
     from common.atomic import write_json
+    from common.seeding import seed_everything
     from common.runs import check_same_options, next_run_dir, options_dict, read_config, write_config
 
     if o.lite0_imagenet and not o.model:
@@ -197,6 +198,7 @@ def train(o: TrainOptions) -> Path:
         os.environ["SYNTHMIX_RUN_DIR"] = str(run_dir)
     frames = load_frames(label_map=probe_lm, report_dir=run_dir, **frames_args)
     lm = frames.label_map
+    seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
     model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
     dcfg = {**data_config(model, o.model, o.size, o.lite0_imagenet), "upscale": o.upscale}
     counts = class_counts(frames)

@@ -1,0 +1,96 @@
+"""Model creation, the Lite0 ImageNet mapping, freezing, local weights, offline --pretrained."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from common.errors import UserError
+
+
+def test_lite0_imagenet_reproduces_daisy_on_flower_photo():
+    import timm
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+    from timm.data import create_transform, resolve_data_config
+
+    from common.lite0 import load_lite0_imagenet
+
+    model = load_lite0_imagenet().eval()
+    cfg = resolve_data_config({}, model=model)
+    assert cfg["mean"] == (0.5, 0.5, 0.5) and cfg["std"] == (0.5, 0.5, 0.5)
+    x = create_transform(**cfg)(Image.fromarray(load_sample_image("flower.jpg"))).unsqueeze(0)
+    with torch.no_grad():
+        assert model(x).argmax(1).item() == 985  # ImageNet "daisy"
+    assert timm.is_model("tf_efficientnet_lite0")
+
+
+def test_lite0_classifier_has_a_fresh_head_and_imagenet_backbone():
+    from clf.models import create_classifier
+    from common.lite0 import load_lite0_imagenet
+
+    ref = load_lite0_imagenet()
+    m = create_classifier("tf_efficientnet_lite0", 5, lite0_imagenet=True)
+    assert m.get_classifier().out_features == 5
+    assert torch.equal(m.conv_stem.weight, ref.conv_stem.weight)
+    with pytest.raises(UserError, match="lite0"):
+        create_classifier("resnet18", 5, lite0_imagenet=True)
+
+
+def test_unknown_model_and_offline_pretrained_fail_fast(monkeypatch):
+    from clf import models
+
+    with pytest.raises(UserError, match="not a timm model"):
+        models.create_classifier("no_such_net_xyz", 3)
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: False)
+    t0 = time.time()
+    with pytest.raises(UserError, match="--pretrained"):
+        models.create_classifier("test_resnet", 3, pretrained=True)
+    assert time.time() - t0 < 30  # no retry loop against an unreachable hub
+
+
+def test_trainable_head_and_last_blocks():
+    import timm
+
+    from clf.freeze import trainable_names
+
+    m = timm.create_model("tf_efficientnet_lite0", num_classes=3)
+    head = trainable_names(m, "head")
+    assert head == {"classifier.weight", "classifier.bias"}
+    last2 = trainable_names(m, "last:2")
+    assert head < last2 and any(n.startswith("conv_head") for n in last2) and any("blocks.6" in n for n in last2)
+    assert not any(n.startswith("blocks.0") for n in last2)
+    with pytest.raises(UserError, match="last:"):
+        trainable_names(m, "last:99")
+
+
+def test_frozen_weights_stay_unchanged(toy, tmp_path):
+    from clf.train import train
+    from tests.clf.conftest import tiny_options
+
+    import timm
+
+    from clf.checkpoint import load_trained
+
+    run = train(tiny_options(toy["train"], tmp_path, trainable="head", epochs=1))
+    after = load_trained(run, "last").model.state_dict()
+    torch.manual_seed(0)  # the same seed train() used builds the same initial weights
+    before = timm.create_model("test_resnet", num_classes=3).state_dict()
+    for k, v in before.items():
+        if k.startswith("fc."):
+            assert not torch.equal(v, after[k]), k  # the head trained
+        else:
+            assert torch.equal(v, after[k]), k  # weights and BN running stats untouched
+
+
+def test_weights_file_loads_backbone_and_skips_other_head(trained_run):
+    from clf.checkpoint import load_trained
+    from clf.models import create_classifier
+
+    ref = load_trained(trained_run).model
+    m = create_classifier("test_resnet", 7, weights=str(trained_run / "best.pt"))
+    assert torch.equal(m.conv1[0].weight, ref.conv1[0].weight)
+    assert m.get_classifier().out_features == 7
+    with pytest.raises(UserError, match="does not fit"):
+        create_classifier("test_efficientnet", 3, weights=str(trained_run / "best.pt"))
