@@ -60,4 +60,9 @@ def parse_shard(spec: str | None) -> tuple[int, int]:
 
 def shard(cells: list[Cell], i: int, n: int) -> list[Cell]:
     """Cells whose index ≡ i (mod n): shards 0..n-1 together hold every cell exactly once, each about 1/n."""
-    return [c for k, c in enumerate(cells) if k % n == i]
+    return [c for _, c in shard_indexed(cells, i, n)]
+
+
+def shard_indexed(cells: list[Cell], i: int, n: int) -> list[tuple[int, Cell]]:
+    """`shard` with each cell's index in the whole grid (results.csv keeps grid order across shards)."""
+    return [(k, c) for k, c in enumerate(cells) if k % n == i]

@@ -1,0 +1,296 @@
+"""summary.md, summary.json and plots from an ablation folder's results.csv (statistics in experiments.stats)."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats as sps  # noqa: E402
+
+from common.atomic import atomic_path, write_json, write_text  # noqa: E402
+from experiments import stats  # noqa: E402
+from experiments.config import AblationConfig  # noqa: E402
+
+METRICS = ("test_acc", "test_macro_f1")
+SETTING = ["aug", "pretrained"]
+
+
+def load_results(folder: Path) -> pd.DataFrame:
+    """results.csv with typed columns (ratio as its label string, pretrained as bool)."""
+    path = Path(folder) / "results.csv"
+    if not path.exists() or path.stat().st_size <= 1:
+        return pd.DataFrame(columns=["cell_id", "kind", "ratio", "aug", "pretrained", "seed", "status"])
+    df = pd.read_csv(path, dtype={"ratio": str, "aug": str, "cell_id": str})
+    if len(df) and df["pretrained"].dtype != bool:
+        df["pretrained"] = df["pretrained"].astype(str).str.lower().isin(["true", "1"])
+    return df
+
+
+def per_class_long(mix: pd.DataFrame) -> pd.DataFrame:
+    """One row per finished cell and class: the cell's settings, seed, class and its test F1."""
+    rows = []
+    for _, r in mix.iterrows():
+        try:
+            f1 = json.loads(r["test_per_class_f1"]) if isinstance(r.get("test_per_class_f1"), str) else {}
+        except json.JSONDecodeError:
+            f1 = {}
+        rows += [{"aug": r["aug"], "pretrained": r["pretrained"], "ratio": r["ratio"], "seed": r["seed"],
+                  "class": str(c), "f1": v} for c, v in f1.items()]
+    return pd.DataFrame(rows, columns=["aug", "pretrained", "ratio", "seed", "class", "f1"])
+
+
+def per_class_gain(mix: pd.DataFrame, counts: dict[str, int]) -> pd.DataFrame:
+    """Paired per-class F1 gain vs ratio 0 (same seed and setting), with each class's real training count."""
+    long = per_class_long(mix)
+    if long.empty:
+        return pd.DataFrame(columns=[*SETTING, "class", "ratio", "n_pairs", "mean_diff", "ci_lo", "ci_hi", "count"])
+    gain = stats.paired_differences(long, "f1", setting=[*SETTING, "class"], wilcoxon=False)
+    return gain.assign(count=gain["class"].map(lambda c: counts.get(str(c), np.nan)))
+
+
+def size_correlation(gain: pd.DataFrame) -> pd.DataFrame:
+    """Spearman rho between class size and gain per setting and ratio (negative: rare classes gain more)."""
+    rows = []
+    for key, g in gain.dropna(subset=["mean_diff", "count"]).groupby([*SETTING, "ratio"], sort=False):
+        rho, p = (sps.spearmanr(g["count"], g["mean_diff"]) if g["count"].nunique() > 1 and len(g) > 2
+                  else (math.nan, math.nan))
+        rows.append({**dict(zip([*SETTING, "ratio"], key)), "classes": len(g), "spearman_rho": float(rho),
+                     "p_value": float(p)})
+    return pd.DataFrame(rows, columns=[*SETTING, "ratio", "classes", "spearman_rho", "p_value"])
+
+
+def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
+    """Write summary.md, summary.json and plots/; return the report dict (with 'verdict_line')."""
+    folder = Path(folder)
+    df = load_results(folder)
+    ok = df[df["status"] == "ok"] if len(df) else df
+    mix, cas = ok[ok["kind"] == "mix"], ok[ok["kind"] == "cas"]
+    metrics = [m for m in (*METRICS, "val_acc", "val_macro_f1") if m in ok]
+    order = {r: k for k, r in enumerate(cfg.ratios)}
+
+    summary = stats.summarize(mix, by=[*SETTING, "ratio"], metrics=metrics)
+    summary = summary.sort_values(by=[*SETTING, "ratio"], key=lambda s: s.map(order) if s.name == "ratio" else s,
+                                  kind="stable")
+    paired = {m: stats.paired_differences(mix, m, setting=SETTING) for m in METRICS if m in mix}
+    metric = cfg.metric if cfg.metric in paired else "test_acc"
+    empty = pd.DataFrame(columns=["mean_diff"])
+    verdict = stats.verdict(paired.get(metric, empty), metric, SETTING)
+    cas_summary = stats.summarize(cas, by=SETTING, metrics=[m for m in METRICS if m in cas])
+    gain = per_class_gain(mix, prepared.get("class_counts", {}))
+    corr = size_correlation(gain)
+
+    plots = folder / "plots"
+    plots.mkdir(exist_ok=True)
+    made = []
+    for m in METRICS:
+        if m in summary["metric"].values:
+            made.append(plot_metric_vs_ratio(summary, cas_summary, m, cfg.ratios, plots / f"{m}_vs_ratio.png"))
+    if verdict["best"] is not None and len(gain):
+        made.append(plot_class_gain(gain, verdict["best"], cfg.ratios, plots / "per_class_gain_vs_size.png"))
+
+    report = {"name": cfg.name, "verdict": verdict["verdict"], "verdict_line": verdict["line"],
+              "verdict_rule": stats.VERDICT_RULE, "metric": metric,
+              "cells": {"ok": int((df["status"] == "ok").sum()) if len(df) else 0,
+                        "failed": int((df["status"] != "ok").sum()) if len(df) else 0},
+              "fid": prepared.get("fid", {}), "fid_error": prepared.get("fid_error"),
+              "summary": summary.to_dict("records"), "paired": {m: p.to_dict("records") for m, p in paired.items()},
+              "cas": cas_summary.to_dict("records"), "class_size_correlation": corr.to_dict("records"),
+              "plots": [str(p.relative_to(folder)) for p in made]}
+    write_json(folder / "summary.json", _clean(report))
+    write_text(folder / "summary.md", render_markdown(cfg, prepared, df, summary, paired, verdict, cas_summary,
+                                                      gain, corr, made, folder))
+    return report
+
+
+# --- plots ---
+
+def _x(ratios: list[str]) -> dict[str, int]:
+    # Categorical x: ratios are not evenly spaced and 'balance' has no number.
+    return {r: k for k, r in enumerate(ratios)}
+
+
+def plot_metric_vs_ratio(summary: pd.DataFrame, cas: pd.DataFrame, metric: str, ratios: list[str], path: Path) -> Path:
+    """One panel per augmentation preset: mean over seeds vs ratio, 95% CI band, one line per pretrained value."""
+    s = summary[summary["metric"] == metric]
+    augs = list(dict.fromkeys(s["aug"]))
+    fig, axes = plt.subplots(1, len(augs), figsize=(4.2 * len(augs), 3.4), squeeze=False, sharey=True)
+    xs = _x(ratios)
+    for ax, aug in zip(axes[0], augs):
+        for pt, g in s[s["aug"] == aug].groupby("pretrained", sort=False):
+            g = g.sort_values("ratio", key=lambda r: r.map(xs))
+            x = g["ratio"].map(xs).to_numpy()
+            line, = ax.plot(x, g["mean"], marker="o", label="pretrained" if pt else "from scratch")
+            ax.fill_between(x, g["ci_lo"].astype(float), g["ci_hi"].astype(float), alpha=0.2, color=line.get_color())
+        c = cas[(cas["metric"] == metric) & (cas["aug"] == aug)] if len(cas) else cas
+        for _, r in c.iterrows():
+            ax.axhline(r["mean"], ls="--", color="grey", lw=1, label=f"CAS (synthetic only, n={r['n']})")
+        ax.set_xticks(range(len(ratios)), ratios)
+        ax.set_title(f"aug: {aug}")
+        ax.set_xlabel("synthetic ratio")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"{metric} (mean, 95% CI over seeds)")
+    axes[0][-1].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_class_gain(gain: pd.DataFrame, best: dict, ratios: list[str], path: Path) -> Path:
+    """Per-class F1 gain vs real class size (log x) at the verdict's best preset, one colour per ratio."""
+    g = gain[(gain["aug"] == best["aug"]) & (gain["pretrained"] == best["pretrained"])].dropna(subset=["count"])
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for r in [r for r in ratios if r in set(g["ratio"])]:
+        h = g[g["ratio"] == r]
+        yerr = np.vstack([h["mean_diff"] - h["ci_lo"], h["ci_hi"] - h["mean_diff"]])
+        yerr = np.nan_to_num(yerr.astype(float))
+        ax.errorbar(h["count"], h["mean_diff"], yerr=yerr, fmt="o", capsize=2, alpha=0.8, label=f"ratio {r}")
+    for _, row in g[g["ratio"] == str(best["ratio"])].iterrows():
+        ax.annotate(str(row["class"]), (row["count"], row["mean_diff"]), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+    ax.axhline(0, color="black", lw=0.8)
+    if g["count"].nunique() > 1:
+        ax.set_xscale("log")
+        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 30, not 3×10^1
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+    ax.set_xlabel("real training images in the class")
+    ax.set_ylabel("test F1 gain vs ratio 0 (paired, 95% CI)")
+    ax.set_title(f"per-class gain (aug {best['aug']}, {'pretrained' if best['pretrained'] else 'scratch'})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return path
+
+
+# --- markdown ---
+
+def _f(v, nd=4) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.{nd}f}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def _ci(r, key="mean", sign=False) -> str:
+    fmt = "+.4f" if sign else ".4f"
+    m = r[key]
+    if m is None or math.isnan(m):
+        return "–"
+    if math.isnan(r["ci_lo"]):
+        return f"{m:{fmt}} (no CI)"
+    return f"{m:{fmt}} [{r['ci_lo']:{fmt}}, {r['ci_hi']:{fmt}}]"
+
+
+def _p(v) -> str:
+    return "–" if v is None or math.isnan(v) else (f"{v:.3g}" if v >= 1e-4 else f"{v:.1e}")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _pt(v) -> str:
+    return "yes" if bool(v) else "no"
+
+
+def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder) -> str:
+    counts = prepared.get("class_counts", {})
+    out = [f"# Ablation: {cfg.name}", "", f"**{verdict['line']}**", "",
+           f"Rule: {stats.VERDICT_RULE}. Intervals are Student-t 95% CIs over seeds; differences are paired on "
+           f"seed, augmentation preset and pretrained; p-values are two-sided paired t-tests (Wilcoxon beside; "
+           f"Wilcoxon cannot go below p=0.25 with 3 seeds; Holm column adjusted for the {max(len(p) for p in paired.values()) if paired else 0} comparisons "
+           f"per metric — the best of several settings is picked after the fact, so read its p with that in mind).",
+           ""]
+
+    out += ["## Setup", ""]
+    if counts:
+        out.append(f"- Real train: `{prepared.get('train')}` — {sum(counts.values())} images, {len(counts)} classes, "
+                   f"{min(counts.values())}–{max(counts.values())} per class")
+    out.append(f"- Real test (scored only at the end): `{prepared.get('test')}`")
+    out.append(f"- Generator: `{prepared.get('gan_run')}`; synthetic images: `{prepared.get('synth')}`")
+    out.append(f"- Classifier: {cfg.classifier.model}, {cfg.classifier.epochs} epochs, size {cfg.classifier.size}; "
+               f"extra train flags: {cfg.classifier.train_args or 'none'}")
+    out.append(f"- Grid: ratios {cfg.ratios} × augs {cfg.augs} × pretrained {cfg.pretrained} × seeds {cfg.seeds}")
+    n_ok = int((df["status"] == "ok").sum()) if len(df) else 0
+    out += [f"- Cells: {n_ok} finished, {len(df) - n_ok} failed (see below)", ""]
+
+    out += ["## Generator quality beside its usefulness", ""]
+    fid = prepared.get("fid") or {}
+    rows = [[k, _f(v)] for k, v in fid.items()]
+    cas_rows = [[r["aug"], _pt(r["pretrained"]), r["metric"], r["n"], _ci(r)] for _, r in cas.iterrows()]
+    out.append(_table(["FID/KID key", "value"], rows) if rows else
+               f"FID/KID: not measured{' — ' + prepared['fid_error'] if prepared.get('fid_error') else ''}.")
+    out += ["", "CAS (Classification Accuracy Score, Ravuri & Vinyals 2019): trained on synthetic images only, "
+            "tested on the real test set.", ""]
+    out += [_table(["aug", "pretrained", "metric", "n", "mean [95% CI]"], cas_rows) if cas_rows else "CAS: no cells.", ""]
+
+    out += ["## Mean per setting", ""]
+    metrics = list(dict.fromkeys(summary["metric"]))
+    rows = []
+    for key, g in summary.groupby([*SETTING, "ratio"], sort=False):
+        by_m = {r["metric"]: r for _, r in g.iterrows()}
+        rows.append([key[0], _pt(key[1]), key[2], int(g["n"].max()), *[_ci(by_m[m]) if m in by_m else "–"
+                                                                       for m in metrics]])
+    out += [_table(["aug", "pretrained", "ratio", "n", *[f"{m} [95% CI]" for m in metrics]], rows) if rows
+            else "No finished cells.", ""]
+
+    for m, p in paired.items():
+        out += [f"## Paired difference vs ratio 0: {m}", ""]
+        rows = [[r["aug"], _pt(r["pretrained"]), r["ratio"], r["n_pairs"], _ci(r, "mean_diff", sign=True),
+                 _p(r["p_value"]), _p(r["p_wilcoxon"]), _p(r["p_holm"])] for _, r in p.iterrows()]
+        out += [_table(["aug", "pretrained", "ratio", "pairs", "mean diff [95% CI]", "p (paired t)",
+                        "p (Wilcoxon)", "p (Holm)"], rows) if rows else "No pairs.", ""]
+
+    out += ["## Do rare classes gain most?", ""]
+    if len(corr):
+        out += ["Spearman correlation between a class's real training count and its paired test-F1 gain "
+                "(negative: rarer classes gain more).", ""]
+        out += [_table(["aug", "pretrained", "ratio", "classes", "Spearman rho", "p"],
+                       [[r["aug"], _pt(r["pretrained"]), r["ratio"], r["classes"], _f(r["spearman_rho"], 3),
+                         _p(r["p_value"])] for _, r in corr.iterrows()]), ""]
+        best = verdict.get("best")
+        if best is not None:
+            g = gain[(gain["aug"] == best["aug"]) & (gain["pretrained"] == best["pretrained"])
+                     & (gain["ratio"] == str(best["ratio"]))].sort_values("count")
+            out += [f"Per class at the best setting (ratio {best['ratio']}, aug {best['aug']}, "
+                    f"pretrained {_pt(best['pretrained'])}):", ""]
+            out += [_table(["class", "real images", "F1 gain [95% CI]", "pairs"],
+                           [[r["class"], _f(r["count"], 0), _ci(r, "mean_diff", sign=True), r["n_pairs"]]
+                            for _, r in g.iterrows()]), ""]
+    else:
+        out += ["No per-class F1 in the results.", ""]
+
+    if plots:
+        out += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(folder)})" for p in plots] + [""]
+    failed = df[df["status"] != "ok"] if len(df) else df
+    if len(failed):
+        out += ["## Failed cells", "", _table(["cell", "error"], [[r["cell_id"], str(r["error"])[:200].replace("|", "/")]
+                                                               for _, r in failed.iterrows()]), ""]
+    return "\n".join(out)
+
+
+def _clean(o):
+    """NaN -> None, numpy -> Python, for strict JSON."""
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, (np.bool_, bool)):
+        return bool(o)
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        return None if math.isnan(o) else float(o)
+    return o
