@@ -246,6 +246,25 @@ def submit_cmd(tta, **kw):
 
 
 # --- experiments: ablate (issue 6) ---
+@cli.command("ablate")
+@click.option("--config", required=True, help="Ablation YAML, e.g. experiments/configs/demo.yaml.")
+@click.option("--out", default="runs", show_default=True, help="Root folder; the ablation writes OUT/ablate-<name>/.")
+@click.option("--resume", is_flag=True, help="Skip finished cells, retry failed ones (same config required).")
+@click.option("--shard", default=None, help="i/n (0 ≤ i < n): run every n-th cell from i; shards may share --out.")
+@click.option("--dry-run", is_flag=True, help="Print each cell's train command and stop.")
+@click.option("--prepare-only", is_flag=True, help="Prepare data, GAN, synthetic images and FID/KID, then stop.")
+@click.option("--train-cmd", default=None,
+              help="Command prefix for a cell instead of 'python -u cli.py train' (quoted, split like a shell).")
+def ablate(config, out, resume, shard, dry_run, prepare_only, train_cmd):
+    """Does synthetic data help? Grid of train runs (ratios × augs × pretrained × seeds), CAS, FID/KID, report."""
+    import shlex
+
+    from experiments.ablate import AblateOptions, run_ablation
+
+    run_ablation(AblateOptions(config=config, out=out, resume=resume, shard=shard, dry_run=dry_run,
+                               prepare_only=prepare_only,
+                               train_cmd=tuple(shlex.split(train_cmd)) if train_cmd else None))
+
 
 # --- demo (issue 7) ---
 @cli.command("demo")

@@ -190,3 +190,18 @@ def test_synth_count_covers_largest_ratio_balance_and_cas():
     assert synth_per_class(["0", "0.5"], {"a": 10, "b": 2}, cas=False) == 5
     assert synth_per_class(["0", "balance"], {"a": 10, "b": 2}, cas=False) == 8
     assert synth_per_class(["0", "2"], {"a": 10, "b": 2}, cas=True) == 20
+
+
+def test_cli_ablate_dry_run_and_user_errors(setup, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    config, _, _, _ = setup
+    res = CliRunner().invoke(cli, ["ablate", "--config", config(), "--out", str(tmp_path / "r"), "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "mix-r1-none-scratch-s0:" in res.output and "--ratio 1" in res.output
+    res = CliRunner().invoke(cli, ["ablate", "--config", config(), "--shard", "3/3", "--dry-run"])
+    assert res.exit_code == 2 and "0 ≤ i < n" in res.output
+    res = CliRunner().invoke(cli, ["ablate", "--config", str(tmp_path / "nope.yaml")])
+    assert res.exit_code == 2 and "no such file" in res.output
