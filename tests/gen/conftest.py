@@ -31,3 +31,14 @@ def tiny_opts(tmp_path):
         base.update(kw)
         return GanOptions(**base)
     return make
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run fastest on one thread, and the test machine's cores are shared."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -1,0 +1,95 @@
+"""GAN checkpoints: self-describing, written atomically, loadable with `torch.load(weights_only=True)`.
+
+A checkpoint holds the architecture (mode, size, nz, ngf, ndf), class names, the options, the step, every
+model's G / G_ema / D / optimiser states, all RNG states and the data-order state. RNG states are stored as
+tensors and plain Python values (not numpy objects), so loading never needs to unpickle arbitrary code.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from common.atomic import atomic_path
+from common.errors import UserError
+
+FORMAT = "synthmix-gan"
+VERSION = 1
+ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf")
+
+
+def rng_to_safe(state: dict) -> dict:
+    """`common.seeding.get_rng_state()` with numpy's array turned into a tensor (weights_only-loadable)."""
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    out = {"python": state["python"], "numpy": [name, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos),
+                                                 int(has_gauss), float(cached)], "torch": state["torch"]}
+    if "cuda" in state:
+        out["cuda"] = list(state["cuda"])
+    return out
+
+
+def rng_from_safe(state: dict) -> dict:
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    out = {"python": _tuples(state["python"]), "numpy": (name, keys.numpy().astype(np.uint32), pos, has_gauss, cached),
+           "torch": state["torch"]}
+    if "cuda" in state:
+        out["cuda"] = state["cuda"]
+    return out
+
+
+def _tuples(x):
+    """random.setstate needs tuples; a round trip through some loaders may give lists."""
+    return tuple(_tuples(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
+def save_checkpoint(path: str | Path, ckpt: dict) -> Path:
+    """Write a checkpoint dict atomically."""
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT, "version": VERSION, **ckpt}, tmp)
+    return Path(path)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a SynthMix GAN checkpoint, refusing anything else with one clear message."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: checkpoint not found; pass a train-gan run folder or its last.pt/best.pt")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for foreign pickles and truncated files
+        raise UserError(f"{path}: not a readable SynthMix GAN checkpoint ({type(e).__name__}); "
+                        "pass a train-gan run folder or its last.pt/best.pt") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise UserError(f"{path}: not a SynthMix GAN checkpoint (a classifier's or another tool's file?); "
+                        "pass a train-gan run folder or its last.pt/best.pt")
+    return ckpt
+
+
+def resolve_checkpoint(gan: str | Path, which: str = "auto") -> Path:
+    """A run folder (+ 'auto'/'best'/'last') or a .pt path -> the checkpoint file."""
+    gan = Path(gan)
+    if which not in ("auto", "best", "last"):
+        return Path(which)
+    if gan.is_file():
+        return gan
+    if not gan.is_dir():
+        raise UserError(f"--gan {gan}: not found; pass a train-gan run folder or a checkpoint file")
+    best, last = gan / "best.pt", gan / "last.pt"
+    if which == "best" or (which == "auto" and best.exists()):
+        if not best.exists():
+            raise UserError(f"{gan}: no best.pt (the run was not scored); use --checkpoint last")
+        return best
+    if not last.exists():
+        raise UserError(f"{gan}: no last.pt; is it a train-gan run folder that has saved a checkpoint?")
+    return last
+
+
+def check_compatible(ckpt: dict, arch: dict, class_names: list[str], what: str) -> None:
+    """Refuse weights from a GAN with another architecture or other classes (one message, every difference)."""
+    diffs = [f"{k} {ckpt['arch'].get(k)!r} vs {arch.get(k)!r}" for k in ARCH_KEYS if ckpt["arch"].get(k) != arch.get(k)]
+    if list(ckpt["class_names"]) != list(class_names):
+        diffs.append(f"classes {', '.join(ckpt['class_names'])} vs {', '.join(class_names)}")
+    if diffs:
+        raise UserError(f"{what}: checkpoint does not fit this GAN ({'; '.join(diffs)}); "
+                        "use a checkpoint trained on the same classes with the same --mode/--size/widths")

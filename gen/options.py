@@ -1,0 +1,65 @@
+"""Options of `train-gan` and `synth`, one dataclass per command (written whole to config.json)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from augment.spec import DataSpec
+
+MODES = ("conditional", "per-class")
+DEFAULT_DIFFAUG = "color,translation,cutout"
+
+
+@dataclass
+class GanOptions:
+    """Everything `train_gan` needs; defaults suit tiny data on a CPU (DiffAugment on, hinge, DCGAN Adam)."""
+
+    data: DataSpec = field(default_factory=lambda: DataSpec(data=""))
+    out: str = "runs"
+    mode: str = "conditional"          # one class-conditional G/D, or one unconditional G/D per class
+    size: int = 32                     # 32 | 64 | 128 px
+    steps: int = 5000                  # G steps (per class model in per-class mode)
+    batch: int = 64                    # real images per D step (per device, per class model)
+    diffaug: str = DEFAULT_DIFFAUG     # DiffAugment policy; "none" turns it off
+    loss: str = "hinge"                # hinge | ns
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5                 # DCGAN's Adam betas: with one D step per G step (0.0, 0.9) oscillates more
+    beta2: float = 0.999
+    nz: int = 128
+    ngf: int = 64
+    ndf: int = 64
+    ema_decay: float = 0.999           # G_ema's decay (warmed up, so short runs still get a useful G_ema)
+    seed: int = 0
+    upscale: str = "bicubic"           # interpolation when resizing real images to `size`
+    min_class_images: int = 32         # per-class mode refuses smaller classes
+    snapshot_every: int = 500          # fakes<step>.png, diversity, checkpoint
+    log_every: int = 20                # stats.jsonl lines (averages over the interval)
+    score_every: int = 0               # FID/KID every N steps (0: off); needs gen.metrics
+    score_n: int = 1000                # generated images per score
+    devices: int = 1                   # GPUs (DDP through Lightning Fabric); CPU always uses one process
+    num_workers: int = 0               # decoding workers for the one-time load of real images
+    resume: str | None = None          # run folder to continue exactly
+    init_from: str | None = None       # checkpoint to take weights from (step 0, fresh optimisers)
+    progress: bool = True
+
+
+# Options that may change when resuming: how long, where from, and how the run is watched.
+RESUME_IGNORE = ("steps", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every", "score_n",
+                 "num_workers", "progress", "devices")
+
+
+@dataclass
+class SynthOptions:
+    """Everything `synth` needs."""
+
+    gan: str = ""                      # run folder (uses best.pt if present, else last.pt) or a .pt file
+    classes: tuple[str, ...] = ()      # class names; empty with all_classes=True means every class
+    all_classes: bool = False
+    n: int = 500                       # images per class when `seeds` is not given (seeds 0..n-1)
+    seeds: str | None = None           # '0-499' or '0,5,9' (stylegan2-ada syntax)
+    out: str = "synthetic"
+    checkpoint: str = "auto"           # auto | best | last | a .pt path
+    batch: int = 64
+    min_confidence: float | None = None  # keep only samples the classifier scores >= this for their class
+    classifier: str | None = None        # recorded in the summary; the scorer itself is passed as a function
+    device: str = "auto"

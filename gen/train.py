@@ -1,0 +1,308 @@
+"""`train-gan`: the loop that joins data, nets, DiffAugment, EMA, snapshots and checkpoints.
+
+Lightning Fabric handles device, mixed precision and DDP; the loop stays plain PyTorch, which suits a GAN's
+two optimisers and exact resume better than the Trainer. One process per GPU with `--devices N`.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from common.atomic import append_jsonl, read_jsonl, write_text
+from common.errors import UserError
+from common.runs import check_same_options, next_run_dir, options_dict, read_config, write_config
+from common.seeding import get_rng_state, seed_everything, set_rng_state
+from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, rng_from_safe, rng_to_safe, \
+    save_checkpoint
+from gen.data import RealImages, StepSampler, load_real_images, to_float
+from gen.diffaug import parse_policy
+from gen.gan import GanPair
+from gen.losses import LOSSES
+from gen.nets import RESOLUTIONS, build_discriminator, build_generator
+from gen.options import MODES, RESUME_IGNORE, GanOptions
+from gen.snapshots import COLLAPSE_RATIO, collapsed_classes, mean_pairwise_distance, plot_losses, save_grid
+
+GRID_COLS = 8        # fakes<step>.png: one row per class, this many columns (the same noise in every row)
+DIVERSITY_N = 16     # fixed fakes per class for the mode-collapse watch
+
+
+def check_options(opts: GanOptions) -> None:
+    """Refuse impossible options before anything is written."""
+    if opts.mode not in MODES:
+        raise UserError(f"--mode {opts.mode!r}: unknown; choose {' or '.join(MODES)}")
+    if opts.size not in RESOLUTIONS:
+        raise UserError(f"--size {opts.size}: not supported; choose one of {', '.join(map(str, RESOLUTIONS))}")
+    if opts.loss not in LOSSES:
+        raise UserError(f"--loss {opts.loss!r}: unknown; choose {' or '.join(LOSSES)}")
+    for name in ("steps", "batch", "nz", "ngf", "ndf", "devices", "snapshot_every", "log_every"):
+        if getattr(opts, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} {getattr(opts, name)}: must be at least 1")
+    if opts.batch < 2:
+        raise UserError(f"--batch {opts.batch}: batch norm needs at least 2 images per batch")
+    if opts.resume and opts.init_from:
+        raise UserError("--resume and --init-from together: --resume continues a run (weights included); "
+                        "pass only one")
+    parse_policy(opts.diffaug)
+
+
+def make_fabric(devices: int):
+    """Fabric on CUDA (bf16 or fp16 mixed precision; DDP for several GPUs) or on one CPU process (32-bit)."""
+    from lightning.fabric import Fabric
+
+    if torch.cuda.is_available():
+        if devices > torch.cuda.device_count():
+            raise UserError(f"--devices {devices}: only {torch.cuda.device_count()} GPU(s) visible; lower --devices")
+        precision = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+        strategy = "ddp" if devices > 1 else "auto"
+        return Fabric(accelerator="cuda", devices=devices, precision=precision, strategy=strategy)
+    if devices > 1:
+        raise UserError(f"--devices {devices}: no GPU visible; on CPU train with --devices 1")
+    return Fabric(accelerator="cpu", devices=1, precision="32-true")
+
+
+def run_desc(opts: GanOptions) -> str:
+    """Run folder name from the options that matter, e.g. cgan-digits-32px-diffaug-seed0."""
+    kind = "cgan" if opts.mode == "conditional" else "pcgan"
+    name = Path(opts.data.data).stem or "data"
+    aug = "diffaug" if parse_policy(opts.diffaug) else "noaug"
+    return f"{kind}-{name}-{opts.size}px-{aug}-seed{opts.seed}"
+
+
+def _arch(opts: GanOptions) -> dict:
+    return {"mode": opts.mode, "size": opts.size, "nz": opts.nz, "ngf": opts.ngf, "ndf": opts.ndf}
+
+
+def train_gan(opts: GanOptions) -> Path:
+    """Train (or resume) a conditional or per-class DCGAN; return the run folder."""
+    from augment.labels import LabelMap
+    from augment.spec import load_dataset
+
+    check_options(opts)
+    fabric = make_fabric(opts.devices)
+    fabric.launch()
+    rank0 = fabric.is_global_zero
+
+    # Where the run lives: a new numbered folder, or the folder being resumed (options must match).
+    resume_ckpt = None
+    if opts.resume:
+        run_dir = Path(opts.resume)
+        cfg = read_config(run_dir)
+        if cfg.get("command") != "train-gan":
+            raise UserError(f"--resume {run_dir}: a {cfg.get('command')!r} run, not a train-gan run; "
+                            "pass a train-gan run folder")
+        check_same_options(cfg["options"], options_dict(opts), ignore=RESUME_IGNORE)
+        resume_ckpt = load_checkpoint(run_dir / "last.pt")
+        label_map = LabelMap.load(run_dir)
+        df, label_map = load_dataset(opts.data, label_map=label_map, progress=opts.progress and rank0)
+    else:
+        run_dir = Path(fabric.broadcast(str(next_run_dir(opts.out, run_desc(opts))) if rank0 else None))
+        try:
+            df, label_map = load_dataset(opts.data, report_dir=run_dir if rank0 else None,
+                                         progress=opts.progress and rank0)
+        except BaseException:
+            if rank0:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+    names = list(label_map.names)
+    conditional = opts.mode == "conditional"
+
+    counts = df["label"].value_counts().reindex(names, fill_value=0)
+    if not conditional:
+        small = [f"{c} ({n})" for c, n in counts.items() if n < opts.min_class_images]
+        if small:
+            if rank0 and not opts.resume:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise UserError(f"per-class mode: class(es) {', '.join(small)} have fewer than {opts.min_class_images} "
+                            "images to train a GAN alone; use --mode conditional, which shares one GAN across classes")
+    if rank0 and not opts.resume:
+        write_config(run_dir, "train-gan", opts, arch=_arch(opts), class_names=names,
+                     class_counts={c: int(n) for c, n in counts.items()})
+        label_map.save(run_dir / "labels.json")
+
+    # Real images, decoded once; the seed fixes weights' init, and with the step, every batch.
+    real = load_real_images(df, label_map, opts.size, opts.upscale, opts.num_workers, opts.progress and rank0)
+    seed_everything(opts.seed + fabric.global_rank)
+    sampler = StepSampler(real.targets, opts.batch, opts.seed, fabric.global_rank)
+    pairs = _build_pairs(opts, fabric, len(names) if conditional else 0, n_models=1 if conditional else len(names))
+
+    # Weights from elsewhere (--init-from), or the whole state of the run being resumed.
+    step = 0
+    if opts.init_from:
+        ckpt = load_checkpoint(resolve_checkpoint(opts.init_from, "auto"))
+        check_compatible(ckpt, _arch(opts), names, f"--init-from {opts.init_from}")
+        for pair, state in zip(pairs, ckpt["models"]):
+            pair.load_state_dict(state, weights_only=True)
+    if resume_ckpt is not None:
+        check_compatible(resume_ckpt, _arch(opts), names, f"--resume {run_dir}")
+        for pair, state in zip(pairs, resume_ckpt["models"]):
+            pair.load_state_dict(state)
+        step = int(resume_ckpt["step"])
+        if rank0:  # drop log lines written after the checkpoint by the interrupted run
+            rows = [r for r in read_jsonl(run_dir / "stats.jsonl") if r.get("step", 0) <= step]
+            write_text(run_dir / "stats.jsonl", "".join(_jsonl(r) for r in rows))
+
+    watch = _Watch(real, names, opts, fabric.device)
+    if rank0 and resume_ckpt is None:
+        save_grid(run_dir / "reals.png", watch.real_grid(), nrow=GRID_COLS)
+    if resume_ckpt is not None:
+        if rank0:
+            watch.restore_peaks(read_jsonl(run_dir / "stats.jsonl"))
+        # Restore RNG last: everything above (init, fixed noise) must not disturb the resumed stream.
+        set_rng_state(rng_from_safe(resume_ckpt["rng"]))
+        if fabric.global_rank:  # only rank 0's RNG is stored; other ranks continue on fresh, distinct streams
+            seed_everything(opts.seed + fabric.global_rank + 7919 * step)
+    elif rank0:
+        _snapshot(run_dir, step, pairs, watch, opts, names, fabric, save=False)
+
+    _loop(run_dir, step, pairs, real, sampler, watch, opts, names, fabric)
+    return run_dir
+
+
+def _jsonl(row: dict) -> str:
+    import json
+
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> list[GanPair]:
+    from timm.utils import ModelEmaV3
+
+    policy = parse_policy(opts.diffaug)
+    pairs = []
+    for _ in range(n_models):
+        G = build_generator(opts.size, opts.nz, opts.ngf, num_classes)
+        D = build_discriminator(opts.size, opts.ndf, num_classes)
+        opt_g = torch.optim.Adam(G.parameters(), lr=opts.lr_g, betas=(opts.beta1, opts.beta2))
+        opt_d = torch.optim.Adam(D.parameters(), lr=opts.lr_d, betas=(opts.beta1, opts.beta2))
+        Gw, opt_g = fabric.setup(G, opt_g)
+        Dw, opt_d = fabric.setup(D, opt_d)
+        # EMA of G: warmed up (decay grows from 0 towards ema_decay), so even a short run's G_ema is usable.
+        ema = ModelEmaV3(G, decay=opts.ema_decay, use_warmup=True)
+        pairs.append(GanPair(Gw, Dw, opt_g, opt_d, G, D, ema, opts.loss, policy, opts.nz, num_classes > 0,
+                             backward=fabric.backward, toggle_d_grad=fabric.world_size == 1))
+    return pairs
+
+
+class _Watch:
+    """Fixed noise and fixed real images: sample grids and the per-class diversity (mode-collapse watch)."""
+
+    def __init__(self, real: RealImages, names: list[str], opts: GanOptions, device):
+        g = torch.Generator().manual_seed(opts.seed + 1_000_003)  # private: never touches the training RNG
+        self.z = torch.randn(DIVERSITY_N, opts.nz, generator=g).to(device)
+        self.names, self.device = names, device
+        self.real_by_class = []
+        for k in range(len(names)):
+            idx = torch.nonzero(real.targets == k).flatten()[:64]
+            self.real_by_class.append(to_float(real.images[idx]))
+        self.real_div = {c: mean_pairwise_distance(x) for c, x in zip(names, self.real_by_class)}
+        self.peak_div: dict[str, float] = {}
+
+    def restore_peaks(self, rows: list[dict]) -> None:
+        """After a resume, the peak diversity per class from the run's stats.jsonl."""
+        for r in rows:
+            for c, v in r.get("diversity", {}).items():
+                self.peak_div[c] = max(v, self.peak_div.get(c, 0.0))
+
+    def real_grid(self) -> torch.Tensor:
+        rows = []
+        for x in self.real_by_class:
+            row = torch.full((GRID_COLS, *x.shape[1:]), -1.0)
+            row[:len(x[:GRID_COLS])] = x[:GRID_COLS]
+            rows.append(row)
+        return torch.cat(rows)
+
+    @torch.no_grad()
+    def fakes(self, pairs: list[GanPair]) -> list[torch.Tensor]:
+        """DIVERSITY_N fakes per class from G_ema (eval mode: no RNG, no batch-norm statistics updated)."""
+        out = []
+        for k in range(len(self.names)):
+            if pairs[0].conditional:
+                G = pairs[0].ema.module
+                y = torch.full((DIVERSITY_N,), k, dtype=torch.long, device=self.device)
+            else:
+                G, y = pairs[k].ema.module, None
+            out.append(G(self.z, y).float().cpu())
+        return out
+
+
+def _snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: _Watch, opts: GanOptions, names: list[str],
+              fabric, save: bool = True) -> list[str]:
+    """fakes<step>.png, diversity per class (+ warning), checkpoint last.pt, losses.png. Rank 0 only."""
+    fakes = watch.fakes(pairs)
+    save_grid(run_dir / f"fakes{step:06d}.png", torch.cat([f[:GRID_COLS] for f in fakes]), nrow=GRID_COLS)
+    div = {c: round(mean_pairwise_distance(f), 5) for c, f in zip(names, fakes)}
+    collapsed = collapsed_classes(div, watch.real_div, watch.peak_div)
+    watch.peak_div = {c: max(v, watch.peak_div.get(c, 0.0)) for c, v in div.items()}
+    append_jsonl(run_dir / "stats.jsonl", {"step": step, "diversity": div,
+                                           "real_diversity": {c: round(v, 5) for c, v in watch.real_div.items()},
+                                           "collapse_warning": collapsed})
+    if collapsed:
+        from tqdm import tqdm
+
+        tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(collapsed)} are losing diversity (mean "
+                   f"pairwise distance < {COLLAPSE_RATIO} x the real images' and falling); possible mode collapse, "
+                   f"see fakes{step:06d}.png")
+    if save:
+        save_checkpoint(run_dir / "last.pt", _checkpoint(step, pairs, opts, names))
+        plot_losses(read_jsonl(run_dir / "stats.jsonl"), run_dir / "losses.png")
+    return collapsed
+
+
+def _checkpoint(step: int, pairs: list[GanPair], opts: GanOptions, names: list[str]) -> dict:
+    return {"arch": _arch(opts), "class_names": names, "options": options_dict(opts), "step": step,
+            "models": [p.state_dict() for p in pairs],
+            "model_classes": [None] if opts.mode == "conditional" else names,
+            "rng": rng_to_safe(get_rng_state()),
+            "data_state": {"sampler": "StepSampler", "seed": opts.seed, "next_step": step}}
+
+
+def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, sampler: StepSampler, watch: _Watch,
+          opts: GanOptions, names: list[str], fabric) -> None:
+    from tqdm import tqdm
+
+    rank0 = fabric.is_global_zero
+    scorer = _Scorer(run_dir, pairs, real, opts, names, fabric.device) if opts.score_every and rank0 else None
+    acc: dict[str, list[float]] = defaultdict(list)
+    n_images = opts.batch * len(pairs) * fabric.world_size
+    t_start = time.perf_counter()
+    bar = tqdm(total=opts.steps, initial=step, desc="train-gan", unit="step", disable=not (opts.progress and rank0),
+               dynamic_ncols=True)
+    while step < opts.steps:
+        t0 = time.perf_counter()
+        for k, pair in enumerate(pairs):
+            idx = torch.from_numpy(sampler.indices(step, None if pair.conditional else k))
+            x = to_float(real.images[idx]).to(fabric.device, non_blocking=True)
+            y = real.targets[idx].to(fabric.device, non_blocking=True)
+            for key, v in pair.train_step(x, y, step).items():
+                acc[key].append(v)
+        step += 1
+        dt = time.perf_counter() - t0
+        acc["step_time"].append(dt)
+        bar.update(1)
+        if step % opts.log_every == 0 or step == opts.steps:
+            row = {"step": step, **{k: float(np.mean(v)) for k, v in acc.items()}}
+            row["images_per_s"] = n_images / row["step_time"]
+            row["elapsed_s"] = time.perf_counter() - t_start
+            bar.set_postfix(D=f"{row['loss_d']:.3f}", G=f"{row['loss_g']:.3f}", img_s=f"{row['images_per_s']:.0f}")
+            if rank0:
+                append_jsonl(run_dir / "stats.jsonl", row)
+            acc.clear()
+        if rank0 and (step % opts.snapshot_every == 0 or step == opts.steps):
+            _snapshot(run_dir, step, pairs, watch, opts, names, fabric)
+        if scorer is not None and (step % opts.score_every == 0 or step == opts.steps):
+            scorer(step)
+        fabric.barrier()
+    bar.close()
+
+
+class _Scorer:
+    """FID/KID during training through gen.metrics, when that part is installed (see score_generator)."""
+
+    def __init__(self, run_dir, pairs, real, opts, names, device):
+        raise UserError("--score-every: scoring during training is not available in this build; "
+                        "score a finished run with the fid command")

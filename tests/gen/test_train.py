@@ -1,0 +1,82 @@
+"""train-gan: the run folder, exact resume, refusals (mismatched resume options, small classes, wrong weights)."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from common.errors import UserError
+from gen.checkpoint import load_checkpoint
+from gen.train import train_gan
+
+
+def _weights(run):
+    ck = load_checkpoint(run / "last.pt")
+    return ck, [t for m in ck["models"] for part in ("G", "G_ema", "D") for t in m[part].values()]
+
+
+def test_run_folder_holds_everything(gan_data, tiny_opts):
+    run = train_gan(tiny_opts(gan_data()))
+    names = {p.name for p in run.iterdir()}
+    assert {"config.json", "labels.json", "reals.png", "fakes000000.png", "fakes000002.png", "stats.jsonl",
+            "last.pt", "losses.png"} <= names
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["command"] == "train-gan" and cfg["class_names"] == ["cat", "dog"]
+    rows = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    loss_rows = [r for r in rows if "loss_d" in r]
+    assert [r["step"] for r in loss_rows] == [1, 2]
+    assert {"loss_g", "d_real", "d_fake", "step_time", "images_per_s"} <= set(loss_rows[0])
+    assert set(rows[-1]["diversity"]) == {"cat", "dog"}
+    ck = load_checkpoint(run / "last.pt")
+    assert ck["step"] == 2 and ck["class_names"] == ["cat", "dog"]
+    assert {"G", "G_ema", "D", "opt_g", "opt_d"} <= set(ck["models"][0]) and "rng" in ck
+
+
+@pytest.mark.parametrize("mode", ["conditional", "per-class"])
+def test_resume_continues_bit_identically(gan_data, tiny_opts, mode):
+    data = gan_data()
+    straight = train_gan(tiny_opts(data, mode=mode, steps=4))
+    first = train_gan(tiny_opts(data, mode=mode, steps=2))
+    resumed = train_gan(tiny_opts(data, mode=mode, steps=4, resume=str(first)))
+    assert resumed == first
+    ck_a, wa = _weights(straight)
+    ck_b, wb = _weights(resumed)
+    assert ck_a["step"] == ck_b["step"] == 4
+    assert len(wa) == len(wb) and all(torch.equal(a, b) for a, b in zip(wa, wb))
+    oa, ob = ck_a["models"][0]["opt_g"]["state"], ck_b["models"][0]["opt_g"]["state"]
+    assert all(torch.equal(oa[k]["exp_avg"], ob[k]["exp_avg"]) for k in oa)
+
+
+def test_resume_refuses_changed_options(gan_data, tiny_opts):
+    data = gan_data()
+    run = train_gan(tiny_opts(data))
+    with pytest.raises(UserError, match=r"cannot resume.*lr_g"):
+        train_gan(tiny_opts(data, steps=4, lr_g=1e-3, resume=str(run)))
+
+
+def test_per_class_refuses_a_small_class(gan_data, tiny_opts):
+    data = gan_data({"cat": 6, "dog": 2})
+    with pytest.raises(UserError, match=r"dog \(2\).*--mode conditional"):
+        train_gan(tiny_opts(data, mode="per-class"))
+    assert not any((data.parent / "runs").glob("*")) if (data.parent / "runs").exists() else True
+
+
+def test_init_from_loads_weights_and_refuses_other_classes(gan_data, tiny_opts):
+    data = gan_data()
+    src = train_gan(tiny_opts(data))
+    run = train_gan(tiny_opts(data, steps=1, init_from=str(src)))
+    assert load_checkpoint(run / "last.pt")["step"] == 1
+    other = gan_data({"ant": 5, "bee": 5, "cow": 5}, name="other")
+    with pytest.raises(UserError, match=r"checkpoint does not fit.*classes cat, dog vs ant, bee, cow"):
+        train_gan(tiny_opts(other, init_from=str(src)))
+    with pytest.raises(UserError, match=r"size 32 vs 64"):
+        train_gan(tiny_opts(data, size=64, init_from=str(src / "last.pt")))
+
+
+def test_init_from_refuses_a_foreign_file(gan_data, tiny_opts, tmp_path):
+    bad = tmp_path / "clf.pt"
+    torch.save({"model": {"w": torch.zeros(2)}}, bad)
+    with pytest.raises(UserError, match="not a SynthMix GAN checkpoint"):
+        train_gan(tiny_opts(gan_data(), init_from=str(bad)))
