@@ -1,0 +1,130 @@
+"""Training: beats chance, the metrics/stdout contract, early stopping, stages, loss switch, resume, mixing."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from common.errors import UserError
+from tests.clf.conftest import tiny_options
+
+
+def test_trained_run_beats_chance_and_writes_its_folder(trained_run):
+    m = json.loads((trained_run / "metrics.json").read_text())
+    for key in ("best_epoch", "val_acc", "val_macro_f1", "test_acc", "test_macro_f1", "test_per_class_f1"):
+        assert key in m, key
+    assert m["test_acc"] > 1 / 3 + 0.2 and m["val_acc"] > 1 / 3
+    assert set(m["test_per_class_f1"]) == {"blue", "green", "red"}
+    for f in ("config.json", "labels.json", "best.pt", "last.pt", "metrics.csv", "loss.png", "metrics.png", "lr.png",
+              "confusion_val.png", "per_class_f1_val.png", "confusion_test.png"):
+        assert (trained_run / f).exists(), f
+    rows = pd.read_csv(trained_run / "metrics.csv")
+    assert list(rows["epoch"]) == [0, 1, 2] and {"train_loss", "val_loss", "val_acc", "lr"} <= set(rows.columns)
+
+
+def test_checkpoint_is_self_describing(trained_run):
+    from clf.checkpoint import read_checkpoint
+
+    ck = read_checkpoint(trained_run / "best.pt")
+    sm = ck["synthmix"]
+    assert sm["arch"] == "test_resnet" and sm["class_names"] == ["blue", "green", "red"]
+    assert sm["data_config"]["size"] == 24 and "mean" in sm["data_config"]
+    assert sm["options"]["lr"] == 1e-2 and "epoch" in ck and ck["optimizer_states"]
+
+
+def test_cli_last_stdout_line_is_the_result(toy, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    r = CliRunner().invoke(cli, ["train", "--data", str(toy["train"]), "--test-data", str(toy["test"]),
+                                 "--model", "test_resnet", "--size", "24", "--epochs", "1", "--batch-size", "8",
+                                 "--workers", "0", "--aug", "none", "--no-progress", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith("SYNTHMIX_RESULT ")
+    res = json.loads(last[len("SYNTHMIX_RESULT "):])
+    assert {"best_epoch", "val_acc", "val_macro_f1", "test_acc", "test_macro_f1", "test_per_class_f1"} <= set(res)
+
+
+def test_early_stopping_stops(toy, tmp_path):
+    from clf.train import train
+
+    # A frozen backbone and lr ~0 leave the model unchanged, so the selection metric never improves.
+    run = train(tiny_options(toy["train"], tmp_path, epochs=6, lr=1e-12, min_lr=0, patience=1, aug="none",
+                             trainable="head"))
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["stopped_early"] and m["epochs_run"] == 2
+
+
+def test_stages_switch_trainable_parts_optimizer_and_loss(toy, tmp_path):
+    from clf.train import train
+
+    run = train(tiny_options(toy["train"], tmp_path, stages=("1:head:adamw:1e-2", "2:last:1:sgd:1e-3"),
+                             switch_loss="focal", switch_epoch=2, label_smoothing=0.1))
+    rows = pd.read_csv(run / "metrics.csv")
+    assert list(rows["trainable"]) == ["head", "last:1", "last:1"]
+    assert list(rows["opt"]) == ["adamw", "sgd", "sgd"]
+    assert list(rows["loss_fn"]) == ["ce", "ce", "focal"]
+    assert rows["lr"].iloc[1] == pytest.approx(1e-3)
+
+
+def test_resume_continues_a_killed_run_and_refuses_changed_options(toy, tmp_path, monkeypatch):
+    from clf import module as mod
+    from clf.train import train
+
+    class Killed(Exception):
+        pass
+
+    orig = mod.ClassifierModule.on_train_epoch_start
+
+    def die_at_epoch_1(self):
+        if self.current_epoch == 1:
+            raise Killed()
+        orig(self)
+
+    opts = tiny_options(toy["train"], tmp_path, epochs=3, aug="none")
+    monkeypatch.setattr(mod.ClassifierModule, "on_train_epoch_start", die_at_epoch_1)
+    with pytest.raises(Killed):
+        train(opts)
+    monkeypatch.setattr(mod.ClassifierModule, "on_train_epoch_start", orig)
+    run = next(tmp_path.iterdir())
+    assert pd.read_csv(run / "metrics.csv")["epoch"].tolist() == [0]
+    with pytest.raises(UserError, match="options differ"):
+        train(tiny_options(toy["train"], tmp_path, epochs=3, aug="none", lr=0.5, resume=str(run)))
+    train(tiny_options(toy["train"], tmp_path, epochs=3, aug="none", resume=str(run)))
+    assert pd.read_csv(run / "metrics.csv")["epoch"].tolist() == [0, 1, 2]
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_mixup_class_weights_and_balanced_sampler_train(toy, tmp_path):
+    from clf.train import train
+
+    run = train(tiny_options(toy["train"], tmp_path, epochs=1, mixup=0.2, cutmix=1.0, class_weighted=True,
+                             clip_grad=1.0, select="acc"))
+    assert (run / "best.pt").exists()
+    run = train(tiny_options(toy["train"], tmp_path, epochs=1, balanced_sampler=True, loss="focal"))
+    assert (run / "best.pt").exists()
+
+
+def test_synthetic_mixing_counts(toy, synth_dir):
+    from augment.spec import DataSpec
+    from clf.data import class_counts, load_frames
+
+    def frames(**kw):
+        return load_frames(DataSpec(str(toy["train"])), val_data=str(toy["test"]), val_fraction=0.2, test_data=None,
+                           seed=0, progress=False, **kw)
+
+    real = frames(synth=None, ratio=None, balance=False)
+    c = class_counts(frames(synth=str(synth_dir), ratio=0.5, balance=False))
+    assert {k: v["synthetic"] for k, v in c.items()} == {"blue": 6, "green": 4, "red": 3}
+    c = class_counts(frames(synth=str(synth_dir), ratio=2.0, balance=False))  # capped by the 10 that exist
+    assert {k: v["synthetic"] for k, v in c.items()} == {"blue": 10, "green": 10, "red": 10}
+    c = class_counts(frames(synth=str(synth_dir), ratio=None, balance=True))
+    assert {k: v["real"] + v["synthetic"] for k, v in c.items()} == {"blue": 12, "green": 12, "red": 12}
+    zero = frames(synth=str(synth_dir), ratio=0.0, balance=False)
+    pd.testing.assert_frame_equal(zero.train[["path", "label"]], real.train[["path", "label"]])
+    assert (zero.val["source"] == "real").all()
+    with pytest.raises(UserError, match="--ratio"):
+        frames(synth=str(synth_dir), ratio=None, balance=False)
