@@ -1,0 +1,155 @@
+"""`synth`: class-conditional samples from a trained GAN, one PNG per (class, seed), plus manifest.csv.
+
+Every image comes from its own seed (z = randn(nz) from torch.Generator().manual_seed(seed)) through G_ema in
+eval mode, so `--class X --seeds S` regenerates exactly one image of an earlier batch (stylegan2-ada's rule).
+The optional classifier filter takes a plain function, so gen never imports clf.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import torch
+
+from common.errors import UserError
+from gen.checkpoint import load_checkpoint, resolve_checkpoint
+from gen.data import to_uint8
+from gen.nets import build_generator
+from gen.options import SynthOptions
+
+ScoreFn = Callable[[torch.Tensor, str], torch.Tensor]
+
+
+class GanSampler:
+    """G_ema of a checkpoint (one conditional G, or one G per class), ready to sample by class and seed."""
+
+    def __init__(self, ckpt: dict, device: torch.device):
+        a = ckpt["arch"]
+        self.names: list[str] = list(ckpt["class_names"])
+        self.size, self.nz, self.device = a["size"], a["nz"], device
+        self.conditional = a["mode"] == "conditional"
+        self.step = int(ckpt.get("step", 0))
+        k = len(self.names) if self.conditional else 0
+        self.gens = []
+        for state in ckpt["models"]:
+            G = build_generator(a["size"], a["nz"], a["ngf"], k)
+            G.load_state_dict(state["G_ema"])
+            self.gens.append(G.to(device).eval().requires_grad_(False))
+
+    def class_index(self, name: str) -> int:
+        if name not in self.names:
+            raise UserError(f"unknown class {name!r}; this GAN knows: {', '.join(self.names)}")
+        return self.names.index(name)
+
+    @torch.no_grad()
+    def generate(self, k: int, seeds: list[int], batch: int = 64) -> torch.Tensor:
+        """uint8 (len(seeds), 3, size, size) images of class index k, image i from seeds[i]."""
+        G = self.gens[0] if self.conditional else self.gens[k]
+        out = []
+        for i in range(0, len(seeds), batch):
+            z = torch.stack([torch.randn(self.nz, generator=torch.Generator().manual_seed(int(s)))
+                             for s in seeds[i:i + batch]]).to(self.device)
+            y = torch.full((len(z),), k, dtype=torch.long, device=self.device) if self.conditional else None
+            out.append(to_uint8(G(z, y)).cpu())
+        return torch.cat(out) if out else torch.empty(0, 3, self.size, self.size, dtype=torch.uint8)
+
+
+def open_gan(gan: str | Path, checkpoint: str | None = "auto", device: str = "auto") -> tuple[GanSampler, Path]:
+    """A train-gan run folder (or .pt file) -> its sampler and the checkpoint file used."""
+    from common.device import pick_device
+
+    path = resolve_checkpoint(gan, checkpoint or "auto")
+    return GanSampler(load_checkpoint(path), pick_device(device)), path
+
+
+def load_sampler(run: str | Path, checkpoint: str | None = None, device: str = "auto"):
+    """For gen.metrics (`fid --gan RUN`): `(sample_fn(class_index, n) -> uint8 (n, 3, H, W), class_names)`.
+
+    Class k's images use seeds 10**6 * (k + 1) + i, i < n: fixed, and disjoint from synth's usual 0..n-1.
+    """
+    sampler, _ = open_gan(run, checkpoint, device)
+
+    def sample_fn(k: int, n: int) -> torch.Tensor:
+        return sampler.generate(k, [10**6 * (k + 1) + i for i in range(n)])
+
+    return sample_fn, sampler.names
+
+
+def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
+    """Write OUT/<class>/seed<NNNN>.png and OUT/manifest.csv; return the manifest.
+
+    With `score_fn` and `opts.min_confidence`, only samples that `score_fn(images, class)` gives probability
+    >= min_confidence are kept; `df.attrs["kept"]` / `["generated"]` count them per class.
+    """
+    from tqdm import tqdm
+
+    from augment.manifest import save_manifest
+    from common.atomic import atomic_dir
+    from common.seeding import parse_seeds
+
+    if (score_fn is None) != (opts.min_confidence is None):
+        raise UserError("--classifier and --min-confidence go together; pass both or neither")
+    if opts.min_confidence is not None and not 0.0 <= opts.min_confidence <= 1.0:
+        raise UserError(f"--min-confidence {opts.min_confidence}: must be a probability between 0 and 1")
+    out = Path(opts.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"--out {out}: already exists and is not empty; choose a new folder or delete it")
+    sampler, ckpt_path = open_gan(opts.gan, opts.checkpoint, opts.device)
+    if opts.all_classes and opts.classes:
+        raise UserError("--class and --all together; pass the classes you want, or --all for every class")
+    names = list(sampler.names) if opts.all_classes else list(dict.fromkeys(opts.classes))
+    if not names:
+        raise UserError(f"synth: no class given; pass --class X (one or more) or --all; "
+                        f"this GAN knows: {', '.join(sampler.names)}")
+    indices = [sampler.class_index(c) for c in names]  # refuses unknown classes before writing anything
+    if opts.seeds is not None:
+        seeds = parse_seeds(opts.seeds)
+    else:
+        if opts.n < 1:
+            raise UserError(f"--n {opts.n}: must be at least 1")
+        seeds = list(range(opts.n))
+    if not seeds:
+        raise UserError("--seeds: empty list; use e.g. '0-499'")
+    categories = _categories(opts.gan, sampler.names)
+    width = max(4, len(str(max(seeds))))
+
+    from PIL import Image
+
+    rows, generated, kept = [], {}, {}
+    gan_run = str(ckpt_path.parent.resolve())
+    with atomic_dir(out) as tmp:
+        for name, k in zip(names, indices):
+            (tmp / name).mkdir(parents=True)
+            for i in tqdm(range(0, len(seeds), opts.batch), desc=f"synth {name}", unit="batch", leave=False):
+                chunk = seeds[i:i + opts.batch]
+                imgs = sampler.generate(k, chunk, opts.batch)
+                keep = torch.ones(len(chunk), dtype=torch.bool)
+                if score_fn is not None:
+                    keep = torch.as_tensor(score_fn(imgs, name)).float().cpu() >= opts.min_confidence
+                for s, img, ok in zip(chunk, imgs, keep.tolist()):
+                    if not ok:
+                        continue
+                    fname = f"seed{s:0{width}d}.png"
+                    Image.fromarray(img.permute(1, 2, 0).numpy()).save(tmp / name / fname)
+                    rows.append({"path": str((out / name / fname).resolve()), "label": name,
+                                 "category": categories.get(name), "source": "synthetic", "gan_run": gan_run,
+                                 "checkpoint": str(ckpt_path.resolve()), "seed": int(s), "gan_step": sampler.step})
+                generated[name] = generated.get(name, 0) + len(chunk)
+                kept[name] = kept.get(name, 0) + int(keep.sum())
+        df = pd.DataFrame(rows, columns=["path", "label", "category", "source", "gan_run", "checkpoint", "seed",
+                                         "gan_step"])
+        save_manifest(df, tmp / "manifest.csv")
+    df.attrs.update(generated=generated, kept=kept, checkpoint=str(ckpt_path), step=sampler.step)
+    return df
+
+
+def _categories(gan: str | Path, names: list[str]) -> dict[str, str | None]:
+    """Each class's category from the run's labels.json (None when the GAN was given a bare .pt file)."""
+    from augment.labels import LabelMap
+
+    run = Path(gan) if Path(gan).is_dir() else Path(gan).parent
+    if not (run / "labels.json").exists():
+        return {n: None for n in names}
+    lm = LabelMap.load(run)
+    return {n: lm.category_of(n) for n in lm.names if n in names}
