@@ -80,8 +80,8 @@ def prepare_cifar10_subset(cache: Path, archive: str = "../shared/data/cifar10-j
 def extract_cifar10(archive: str, cache: Path) -> Path:
     """Extract the archive once into cache/cifar10 (atomically: a killed extraction is redone)."""
     root = cache / "cifar10"
-    if (root / ".extracted").exists():
-        return root
+    if (root / ".extracted").exists() or _looks_complete(root):
+        return root  # ours, or the README's `tar -xzf ... -C ~/.cache/synthmix` (never delete someone's copy)
     if not Path(archive).is_file():
         raise UserError(f"data.prepare archive {archive}: not found; point it at cifar10-jpg.tar.gz "
                         "(../shared/data/ relative to the repo root)")
@@ -96,6 +96,15 @@ def extract_cifar10(archive: str, cache: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     (root / ".extracted").write_text(archive + "\n")
     return root
+
+
+def _looks_complete(root: Path) -> bool:
+    """Both splits there, with the same non-empty class folders."""
+    try:
+        train, test = _classes(root / "train"), _classes(root / "test")
+    except OSError:
+        return False
+    return bool(train) and train == test and all(any((root / "test" / c).iterdir()) for c in test)
 
 
 def _split_holdout(src: Path, out: Path, classes: list[str], test_per_class: int, train_counts: dict, seed: int):
