@@ -36,6 +36,8 @@ class GanOptions:
     log_every: int = 20                # stats.jsonl lines (averages over the interval)
     score_every: int = 0               # FID/KID every N steps (0: off); needs gen.metrics
     score_n: int = 1000                # generated images per score
+    score_metrics: str = "kid"         # gen.metrics names, the first is the headline (best.pt follows it)
+    score_extractor: str = "auto"      # inception | effnet-lite0 | auto (inception on GPU, effnet-lite0 on CPU)
     devices: int = 1                   # GPUs (DDP through Lightning Fabric); CPU always uses one process
     num_workers: int = 0               # decoding workers for the one-time load of real images
     resume: str | None = None          # run folder to continue exactly
@@ -45,7 +47,7 @@ class GanOptions:
 
 # Options that may change when resuming: how long, where from, and how the run is watched.
 RESUME_IGNORE = ("steps", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every", "score_n",
-                 "num_workers", "progress", "devices")
+                 "score_metrics", "num_workers", "progress", "devices")
 
 
 @dataclass

@@ -48,6 +48,10 @@ def check_options(opts: GanOptions) -> None:
         raise UserError("--resume and --init-from together: --resume continues a run (weights included); "
                         "pass only one")
     parse_policy(opts.diffaug)
+    if opts.score_every < 0 or opts.score_n < 2:
+        raise UserError("--score-every must be >= 0 (0: off) and --score-n at least 2")
+    if opts.score_extractor not in ("auto", "inception", "effnet-lite0"):
+        raise UserError(f"--score-extractor {opts.score_extractor!r}: choose auto, inception or effnet-lite0")
 
 
 def make_fabric(devices: int):
@@ -292,17 +296,53 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
             if rank0:
                 append_jsonl(run_dir / "stats.jsonl", row)
             acc.clear()
-        if rank0 and (step % opts.snapshot_every == 0 or step == opts.steps):
+        score_now = scorer is not None and step % opts.score_every == 0
+        if rank0 and (step % opts.snapshot_every == 0 or step == opts.steps or score_now):
             _snapshot(run_dir, step, pairs, watch, opts, names, fabric)
-        if scorer is not None and (step % opts.score_every == 0 or step == opts.steps):
-            scorer(step)
+        if score_now:
+            scorer(step)  # after the snapshot, so last.pt is the checkpoint that was measured
         fabric.barrier()
     bar.close()
 
 
 class _Scorer:
-    """FID/KID during training through gen.metrics, when that part is installed (see score_generator)."""
+    """FID/KID of G_ema during training through gen.metrics; metric-<protocol>.jsonl, best.pt follows the headline."""
 
-    def __init__(self, run_dir, pairs, real, opts, names, device):
-        raise UserError("--score-every: scoring during training is not available in this build; "
-                        "score a finished run with the fid command")
+    def __init__(self, run_dir: Path, pairs: list[GanPair], real: RealImages, opts: GanOptions, names: list[str],
+                 device):
+        try:
+            from gen.metrics import score_generator, track_metric
+        except ImportError:
+            raise UserError("--score-every: gen.metrics is not available in this build; train without it and "
+                            "score the run afterwards with the fid command") from None
+        self.score_generator, self.track_metric = score_generator, track_metric
+        self.run_dir, self.pairs, self.opts, self.names, self.device = run_dir, pairs, opts, names, device
+        self.real = {c: real.images[real.targets == k] for k, c in enumerate(names)}
+        ext = opts.score_extractor
+        self.extractor = ("inception" if torch.cuda.is_available() else "effnet-lite0") if ext == "auto" else ext
+
+    @torch.no_grad()
+    def _sample(self, k: int, n: int) -> torch.Tensor:
+        from gen.data import to_uint8
+
+        g = torch.Generator().manual_seed(10**6 * (k + 1))  # the same noise at every scoring step
+        G = self.pairs[0].ema.module if self.pairs[0].conditional else self.pairs[k].ema.module
+        out = []
+        for i in range(0, n, 256):
+            z = torch.randn(min(256, n - i), self.opts.nz, generator=g).to(self.device)
+            y = torch.full((len(z),), k, dtype=torch.long, device=self.device) if self.pairs[0].conditional else None
+            out.append(to_uint8(G(z, y)).cpu())
+        return torch.cat(out)
+
+    def __call__(self, step: int) -> None:
+        from tqdm import tqdm
+
+        state = get_rng_state()  # scoring must not move the training RNG (exact resume)
+        result = self.score_generator(self._sample, self.real, class_names=self.names,
+                                      metrics=tuple(m.strip() for m in self.opts.score_metrics.split(",")),
+                                      extractor=self.extractor, n=self.opts.score_n, seed=self.opts.seed,
+                                      device=str(self.device))
+        set_rng_state(state)
+        best = self.track_metric(self.run_dir, step, self.run_dir / "last.pt", result,
+                                 best_path=self.run_dir / "best.pt")
+        tqdm.write(f"step {step}: {result['protocol']} = {result['headline']:.4g}" + (" (best)" if best else ""))
