@@ -146,7 +146,7 @@ class UInt8Images(Dataset):
         else:
             from augment.images import load_rgb
 
-            x = torch.from_numpy(np.ascontiguousarray(load_rgb(self.images[i]))).permute(2, 0, 1).contiguous()
+            x = torch.from_numpy(np.array(load_rgb(self.images[i]))).permute(2, 0, 1).contiguous()  # a writable copy
         return _resize_crop(x, self.resize) if self.resize else x
 
 

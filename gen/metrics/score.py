@@ -100,6 +100,11 @@ def _slug(label: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", label)[:40] + "-" + hashlib.sha1(label.encode()).hexdigest()[:6]
 
 
+def _runnable(ctx: _Ctx) -> list[MetricSpec]:
+    """The metrics this extractor can compute (IS needs Inception's logits)."""
+    return [s for s in ctx.specs if s.name != "isc" or ctx.ext.has_inception_logits]
+
+
 def _too_few(specs: list[MetricSpec], n_real: int, n_fake: int) -> str | None:
     """Why these counts cannot be scored, or None."""
     for s in specs:
@@ -114,7 +119,7 @@ def _run(ctx: _Ctx, real: Images, label: str | None, fake_input, n_fake: int) ->
     from torch_fidelity import GenerativeModelModuleWrapper, calculate_metrics
 
     n_real = len(real)
-    specs = [s for s in ctx.specs if s.name != "isc" or ctx.ext.has_inception_logits]
+    specs = _runnable(ctx)
     out: dict = {}
     if not specs:
         return out
@@ -220,7 +225,7 @@ def _score(real_spec, fake, metrics, extractor, per_class, n, cache_name, progre
             fake_input, n_fake = _fake_input(ctx, fake, None, labels, n)
         else:
             fake_input, n_fake = _fake_input(ctx, pooled(fake_groups), None, [], n)
-        why = _too_few(specs, n_real, n_fake)
+        why = _too_few(_runnable(ctx), n_real, n_fake)
         if why:
             raise UserError(f"cannot score: {why}; add images or drop that metric from --metrics")
         result.update(n_real=n_real, n_fake=n_fake)
@@ -243,7 +248,7 @@ def _score(real_spec, fake, metrics, extractor, per_class, n, cache_name, progre
             else:
                 fake_c = fake_groups.get(c, [])
                 fake_input, n_fake = _fake_input(ctx, fake_c, idx, [], n_c) if len(fake_c) else (None, 0)
-            why = _too_few(specs, len(real_c), n_fake)
+            why = _too_few(_runnable(ctx), len(real_c), n_fake)
             if why:
                 row.update({s.headline: None for s in specs})
                 row.update(n_real=len(real_c), n_fake=n_fake, skipped=why)
