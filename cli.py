@@ -110,6 +110,85 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 
 
 # --- gen: train-gan, synth (issue 3) ---
+@cli.command("train-gan")
+@data_options
+@click.option("--out", default="runs", show_default=True, help="Folder for run folders (runs/00003-cgan-...).")
+@click.option("--mode", type=click.Choice(["conditional", "per-class"]), default="conditional", show_default=True,
+              help="One class-conditional GAN, or one unconditional GAN per class.")
+@click.option("--size", type=click.Choice(["32", "64", "128"]), default="32", show_default=True,
+              help="Image side in px.")
+@click.option("--steps", default=5000, show_default=True, help="Generator steps (per class model in per-class mode).")
+@click.option("--batch", default=64, show_default=True, help="Real images per step (per GPU, per class model).")
+@click.option("--diffaug", default="color,translation,cutout", show_default=True,
+              help="DiffAugment policy on real and fake before D; 'none' turns it off.")
+@click.option("--loss", type=click.Choice(["hinge", "ns"]), default="hinge", show_default=True)
+@click.option("--lr-g", default=2e-4, show_default=True)
+@click.option("--lr-d", default=2e-4, show_default=True)
+@click.option("--ngf", default=64, show_default=True, help="Generator base width.")
+@click.option("--ndf", default=64, show_default=True, help="Discriminator base width.")
+@click.option("--nz", default=128, show_default=True, help="Latent size.")
+@click.option("--ema-decay", default=0.999, show_default=True, help="Decay of G's moving average (used for sampling).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--upscale", default="bicubic", show_default=True, help="Interpolation when resizing real images.")
+@click.option("--snapshot-every", default=500, show_default=True, help="Steps between fakes<step>.png + last.pt.")
+@click.option("--log-every", default=20, show_default=True, help="Steps between stats.jsonl lines.")
+@click.option("--score-every", default=0, show_default=True,
+              help="Steps between FID/KID scores (0: off); keeps best.pt.")
+@click.option("--score-n", default=1000, show_default=True, help="Generated images per score.")
+@click.option("--score-metrics", default="kid", show_default=True, help="Metrics to score, the first is the headline.")
+@click.option("--score-extractor", type=click.Choice(["auto", "inception", "effnet-lite0"]), default="auto",
+              show_default=True, help="Feature extractor for scoring (auto: inception on GPU, effnet-lite0 on CPU).")
+@click.option("--devices", default=1, show_default=True, help="GPUs (DDP through Lightning Fabric); CPU uses 1.")
+@click.option("--workers", "num_workers", default=0, show_default=True, help="Decoding workers for loading images.")
+@click.option("--resume", default=None, help="Run folder to continue exactly (same options; --steps may grow).")
+@click.option("--init-from", default=None, help="GAN checkpoint or run folder to take weights from (step 0).")
+def train_gan_cmd(**kw):
+    """Train a conditional (or per-class) DCGAN with DiffAugment and EMA; writes a run folder."""
+    from gen.options import GanOptions
+    from gen.train import train_gan
+
+    spec = data_spec(kw)
+    kw["size"] = int(kw["size"])
+    run = train_gan(GanOptions(data=spec, **kw))
+    click.echo(f"wrote {run}")
+
+
+@cli.command("synth")
+@click.option("--gan", required=True, help="train-gan run folder (or a checkpoint .pt).")
+@click.option("--class", "classes", multiple=True, help="Class to generate (repeat for several).")
+@click.option("--all", "all_classes", is_flag=True, help="Generate every class the GAN knows.")
+@click.option("--n", default=500, show_default=True, help="Images per class (seeds 0..n-1) when --seeds is not given.")
+@click.option("--seeds", default=None, help="Seeds, e.g. 0-499 or 0,5,9; one image per seed and class.")
+@click.option("--out", required=True, help="New folder for <class>/seed<NNNN>.png and manifest.csv.")
+@click.option("--checkpoint", default="auto", show_default=True,
+              help="auto (best.pt if scored, else last.pt), best, last, or a .pt path.")
+@click.option("--batch", default=64, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--classifier", default=None, help="Classifier run folder: keep only samples it assigns to their class.")
+@click.option("--min-confidence", default=None, type=float,
+              help="Probability the classifier must give (with --classifier).")
+def synth_cmd(classifier, min_confidence, **kw):
+    """Sample PNGs per class and seed from a trained GAN, with a manifest to regenerate any image exactly."""
+    from common.errors import UserError
+    from gen.options import SynthOptions
+    from gen.synth import synth
+
+    if (classifier is None) != (min_confidence is None):
+        raise UserError("--classifier and --min-confidence go together; pass both or neither")
+    score_fn = None
+    if classifier is not None:
+        from clf import load_scorer
+
+        score_fn = load_scorer(classifier, device=kw["device"])
+    kw["classes"] = tuple(kw["classes"])
+    df = synth(SynthOptions(classifier=classifier, min_confidence=min_confidence, **kw), score_fn=score_fn)
+    for name, made in df.attrs["generated"].items():
+        kept = df.attrs["kept"][name]
+        click.echo(f"{name}: {kept}/{made} kept" if score_fn else f"{name}: {made} images")
+    click.echo(f"wrote {len(df)} images and {kw['out']}/manifest.csv (checkpoint {df.attrs['checkpoint']}, "
+               f"step {df.attrs['step']})")
+
+
 
 # --- fid (issue 4) ---
 @cli.command("fid")
