@@ -22,6 +22,12 @@ def _match_ids(ids: list[str], keys: list[str]) -> tuple[list[int | None], list[
     return rows, missing
 
 
+def _refuse_missing(missing: list[str], images: str) -> None:
+    if missing:
+        raise UserError(f"--template lists {len(missing)} files not in {images} (e.g. {', '.join(missing[:5])}); "
+                        "pass the folder holding every test image")
+
+
 def submit(opts) -> int:
     """Predict every image and write the submission; returns its number of rows."""
     from clf.predict import run_predict
@@ -42,15 +48,18 @@ def submit(opts) -> int:
             if c not in cols and not (what == "--label-column" and opts.label_column):
                 raise UserError(f"{what} {c!r}: not a column of {opts.template} ({', '.join(cols)}); name the right one")
 
+    if template is not None:  # refuse before the (long) prediction, not after
+        from clf.predict import image_frame
+
+        _, missing = _match_ids(template[id_col].astype(str).tolist(), image_frame(opts.images)[1])
+        _refuse_missing(missing, opts.images)
     keys, probs, lm = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device,
                                   opts.workers)
     pred = probs.argmax(1)
     value = [int(i) if opts.label_as == "index" else lm.names[i] for i in pred]
     if template is not None:
         rows, missing = _match_ids(template[id_col].astype(str).tolist(), keys)
-        if missing:
-            raise UserError(f"--template lists {len(missing)} files not in {opts.images} (e.g. "
-                            f"{', '.join(missing[:5])}); pass the folder holding every test image")
+        _refuse_missing(missing, opts.images)
         out = template.copy()
         out[label_col] = [value[i] for i in rows]
     else:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +15,15 @@ import torch
 
 from clf.options import LOSSES, OPTIMIZERS, SELECT_METRICS, TrainOptions
 from common.errors import UserError
+
+class _DropTips(logging.Filter):
+    """Lightning advertises a cloud logger on every run; keep the console to what matters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "litlogger" not in record.getMessage()
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropTips())
 
 RESUME_IGNORE = ("resume", "progress", "workers", "device", "out")
 
@@ -145,7 +156,8 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     trainer = build_trainer(o, run_dir, callbacks, total)
     pl.seed_everything(o.seed, workers=True, verbose=False)
     # Lightning writes its progress bar and notes to stdout; keep stdout for the one result line.
-    with contextlib.redirect_stdout(sys.stderr):
+    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*(LeafSpec|exists and is not empty|does not have many workers|in eval mode at the start)")
         trainer.fit(module, train_dl, val_dl, ckpt_path=str(ckpt_path) if ckpt_path else None, weights_only=False)
     return module, trainer
 
