@@ -52,7 +52,7 @@ def load_real_images(df: pd.DataFrame, label_map: LabelMap, size: int, upscale: 
 
 
 def _chw(img: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)
+    return torch.from_numpy(np.array(img, copy=True)).permute(2, 0, 1)  # PIL arrays are read-only
 
 
 def to_float(x: torch.Tensor) -> torch.Tensor:
