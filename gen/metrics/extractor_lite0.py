@@ -35,7 +35,8 @@ class FeatureExtractorLite0(FeatureExtractorBase):
             load_lite0_imagenet(model)
         else:  # a timm-layout state dict (e.g. fine-tuned elsewhere)
             model.load_state_dict(torch.load(feature_extractor_weights_path, map_location="cpu", weights_only=True))
-        self.model = model.to(self.dtype)
+        # NHWC: depthwise convolutions run about 2x faster on CPU (same features to ~1e-5).
+        self.model = model.to(self.dtype).to(memory_format=torch.channels_last)
         self.requires_grad_(False)
         self.eval()
 
@@ -45,7 +46,7 @@ class FeatureExtractorLite0(FeatureExtractorBase):
         x = x.to(self.dtype)
         if tuple(x.shape[-2:]) != (self.INPUT_IMAGE_SIZE,) * 2:
             x = F.interpolate(x, size=(self.INPUT_IMAGE_SIZE,) * 2, mode="bilinear", align_corners=False)
-        x = (x / 255.0 - 0.5) / 0.5  # the model's mean = std = 0.5
+        x = ((x / 255.0 - 0.5) / 0.5).contiguous(memory_format=torch.channels_last)  # mean = std = 0.5
         pooled = self.model.forward_head(self.model.forward_features(x), pre_logits=True)
         features = {"1280": pooled}
         if "logits" in self.features_list:
