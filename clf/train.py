@@ -5,6 +5,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import sys
 import warnings
 from dataclasses import replace
@@ -208,10 +209,15 @@ def train(o: TrainOptions) -> Path:
     if run_dir is None:
         run_dir = next_run_dir(o.out, run_desc(o, _default_size(o.model, o.size)))
         os.environ["SYNTHMIX_RUN_DIR"] = str(run_dir)
-    frames = load_frames(label_map=probe_lm, report_dir=run_dir, **frames_args)
-    lm = frames.label_map
-    seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
-    model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
+    try:
+        frames = load_frames(label_map=probe_lm, report_dir=run_dir, **frames_args)
+        lm = frames.label_map
+        seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
+        model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
+    except Exception:
+        if not o.resume and rank == 0 and not (run_dir / "config.json").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)  # a run that never started leaves no folder behind
+        raise
     dcfg = {**data_config(model, o.model, o.size, o.lite0_imagenet), "upscale": o.upscale}
     counts = class_counts(frames)
     meta = {"format": 1, "arch": o.model, "num_classes": lm.num_classes, "class_names": list(lm.names),
