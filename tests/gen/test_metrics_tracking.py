@@ -59,3 +59,30 @@ def test_fid_command_writes_metrics_json_and_fails_cleanly(tmp_path, monkeypatch
     assert "kid_cls_mean" in res.output and "n_real" in res.output
     bad = CliRunner().invoke(cli, ["fid", "--real", str(tmp_path / "real"), "--out", str(out)])
     assert bad.exit_code == 2 and "exactly one of --fake" in bad.output
+
+
+def test_fid_gan_run_samples_the_generator_directly(tmp_path, monkeypatch):
+    import gen.synth
+    from gen.metrics.command import FidOptions, format_result, run_fid
+
+    monkeypatch.setenv("SYNTHMIX_CACHE", str(tmp_path / "cache"))
+    real = tmp_path / "real"
+    for c in ("x", "y"):
+        (real / c).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(((torch.rand(28, 28, 3) * 255).to(torch.uint8)).numpy()).save(real / c / f"{i}.png")
+    calls = []
+
+    def fake_loader(run, checkpoint=None, device="auto"):
+        def sample_fn(k, n):
+            calls.append((k, n))
+            return (torch.rand(n, 3, 32, 32) * 255).to(torch.uint8)
+        return sample_fn, ["x", "y"]
+
+    monkeypatch.setattr(gen.synth, "load_sampler", fake_loader)
+    (tmp_path / "run").mkdir()
+    r = run_fid(FidOptions(real=str(real), out=str(tmp_path / "m.json"), gan=str(tmp_path / "run"), n=6,
+                           metrics="kid", extractor="effnet-lite0", per_class=True, progress=False))
+    assert [row["n_fake"] for row in r["per_class_table"]] == [3, 3] and r["image_size"] == [32, 32]
+    assert {k for k, _ in calls[1:]} == {0, 1} and r["gan"] == str(tmp_path / "run")
+    assert "kid" in format_result(r)
