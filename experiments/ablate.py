@@ -68,7 +68,8 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     if opts.dry_run:
         data = CellData("<train>", "<test>", cfg.data.val, cfg.data.val_data, "<synth>")
         for cell in mine:
-            echo(cell.id + ": " + " ".join(train_prefix + train_flags(cell, data, cfg.classifier, folder / "train_runs")))
+            argv = train_prefix + train_flags(cell, data, cfg.classifier, folder / "train_runs")
+            echo(cell.id + ": " + " ".join(argv))
         return folder
 
     # Same folder, same config: refuse a changed grid; refuse to redo finished cells unless --resume.

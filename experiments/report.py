@@ -207,10 +207,11 @@ def _pt(v) -> str:
 
 def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder) -> str:
     counts = prepared.get("class_counts", {})
+    n_cmp = max((len(p) for p in paired.values()), default=0)
     out = [f"# Ablation: {cfg.name}", "", f"**{verdict['line']}**", "",
            f"Rule: {stats.VERDICT_RULE}. Intervals are Student-t 95% CIs over seeds; differences are paired on "
            f"seed, augmentation preset and pretrained; p-values are two-sided paired t-tests (Wilcoxon beside; "
-           f"Wilcoxon cannot go below p=0.25 with 3 seeds; Holm column adjusted for the {max(len(p) for p in paired.values()) if paired else 0} comparisons "
+           f"Wilcoxon cannot go below p=0.25 with 3 seeds; Holm column adjusted for the {n_cmp} comparisons "
            f"per metric — the best of several settings is picked after the fact, so read its p with that in mind).",
            ""]
 
@@ -234,7 +235,8 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
                f"FID/KID: not measured{' — ' + prepared['fid_error'] if prepared.get('fid_error') else ''}.")
     out += ["", "CAS (Classification Accuracy Score, Ravuri & Vinyals 2019): trained on synthetic images only, "
             "tested on the real test set.", ""]
-    out += [_table(["aug", "pretrained", "metric", "n", "mean [95% CI]"], cas_rows) if cas_rows else "CAS: no cells.", ""]
+    out += [_table(["aug", "pretrained", "metric", "n", "mean [95% CI]"], cas_rows) if cas_rows else "CAS: no cells.",
+            ""]
 
     out += ["## Mean per setting", ""]
     metrics = list(dict.fromkeys(summary["metric"]))
@@ -276,8 +278,8 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
         out += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(folder)})" for p in plots] + [""]
     failed = df[df["status"] != "ok"] if len(df) else df
     if len(failed):
-        out += ["## Failed cells", "", _table(["cell", "error"], [[r["cell_id"], str(r["error"])[:200].replace("|", "/")]
-                                                               for _, r in failed.iterrows()]), ""]
+        rows = [[r["cell_id"], str(r["error"])[:200].replace("|", "/")] for _, r in failed.iterrows()]
+        out += ["## Failed cells", "", _table(["cell", "error"], rows), ""]
     return "\n".join(out)
 
 

@@ -130,8 +130,9 @@ def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: st
         v, text = "no measurable difference", f"NO MEASURABLE DIFFERENCE: best at {where}, {est}"
     hurt = rows[rows["ci_hi"] < 0]
     if v != "hurt" and len(hurt):
-        text += "; significantly worse at " + "; ".join(
-            ", ".join(f"{c}={r[c]}" for c in [ratio, *setting]) + f" ({r['mean_diff']:+.4f})" for _, r in hurt.iterrows())
+        worse = [", ".join(f"{c}={r[c]}" for c in [ratio, *setting]) + f" ({r['mean_diff']:+.4f})"
+                 for _, r in hurt.iterrows()]
+        text += "; significantly worse at " + "; ".join(worse)
     return {"verdict": v, "best": best.to_dict(), "line": f"Verdict ({metric}, paired vs ratio 0): {text}."}
 
 

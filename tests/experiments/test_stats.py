@@ -47,7 +47,8 @@ def _grid() -> pd.DataFrame:
         rows += [dict(aug="basic", ratio="0", seed=s, test_acc=b), dict(aug="basic", ratio="1", seed=s, test_acc=t)]
     # preset "heavy": baseline .60 .62 .61 ; balance: .64 .67 .67 -> d = .04 .05 .06
     for s, (b, t) in enumerate([(0.60, 0.64), (0.62, 0.67), (0.61, 0.67)]):
-        rows += [dict(aug="heavy", ratio="0", seed=s, test_acc=b), dict(aug="heavy", ratio="balance", seed=s, test_acc=t)]
+        rows += [dict(aug="heavy", ratio="0", seed=s, test_acc=b),
+                 dict(aug="heavy", ratio="balance", seed=s, test_acc=t)]
     return pd.DataFrame(rows).sample(frac=1.0, random_state=3).reset_index(drop=True)
 
 
