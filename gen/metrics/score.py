@@ -275,6 +275,8 @@ def _score(real_spec, fake, metrics, extractor, per_class, n, cache_name, progre
         if "fid" in result["metrics"]:
             result["fid_note"] = ("per-class FID from few images is strongly biased upward; rank classes by KID, "
                                   "read FID beside its sample counts")
+    # Image folders may hold fewer than n fakes: the protocol then names the count actually used.
+    result["protocol"] = protocol_name(specs[0].name, n if generator else result["n_fake"], per_class, extractor)
     result["cache_name"] = cache_base
     result["seconds"] = round(time.time() - t0, 2)
     return result

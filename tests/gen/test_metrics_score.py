@@ -77,7 +77,7 @@ def test_per_class_lists_every_class_kid_first(tmp_path):
     assert rows["cat"]["kid_subset_size"] == 6  # below torch-fidelity's default of 1000
     assert rows["rare"]["kid"] is None and "at least 2" in rows["rare"]["skipped"]
     assert r["n_classes"] == 3 and r["n_classes_scored"] == 2
-    assert r["headline_key"] == "kid_cls_mean" and r["protocol"] == "kid20_cls_lite0"
+    assert r["headline_key"] == "kid_cls_mean" and r["protocol"] == "kid10_cls_lite0" and r["n_fake"] == 10
 
 
 def test_real_statistics_are_cached_and_reused(tmp_path, monkeypatch, cache):
