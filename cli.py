@@ -9,6 +9,13 @@ from __future__ import annotations
 import click
 
 
+def _with_options(opts: list, fn):
+    """Apply click options so they show in the order listed."""
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
 def data_options(fn):
     """The options that say where a labelled dataset is (folder or CSV) and how to read it."""
     opts = [
@@ -20,9 +27,7 @@ def data_options(fn):
         click.option("--class-table", default=None, help="CSV mapping label ids to names (and categories)."),
         click.option("--skip-bad", is_flag=True, help="Drop bad files/classes into bad_files.csv instead of failing."),
     ]
-    for opt in reversed(opts):
-        fn = opt(fn)
-    return fn
+    return _with_options(opts, fn)
 
 
 def data_spec(kwargs: dict):
@@ -189,7 +194,6 @@ def synth_cmd(classifier, min_confidence, **kw):
                f"step {df.attrs['step']})")
 
 
-
 # --- fid (issue 4) ---
 @cli.command("fid")
 @click.option("--real", required=True, help="Real images: class-per-folder dir, flat dir, or manifest CSV.")
@@ -282,16 +286,24 @@ def train_cmd(no_progress, stages, **kw):
     click.echo(result_line(run_dir))
 
 
+def prediction_options(fn):
+    """Options shared by predict and submit: TTA, checkpoint, batch, device, workers."""
+    opts = [
+        click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip,vflip."),
+        click.option("--checkpoint", default="best", show_default=True, type=click.Choice(["best", "last"])),
+        click.option("--batch-size", default=64, show_default=True),
+        click.option("--device", default="auto", show_default=True),
+        click.option("--workers", default=0, show_default=True),
+    ]
+    return _with_options(opts, fn)
+
+
 @cli.command("predict")
 @click.option("--model", required=True, help="Run folder written by `train` (or its best.pt).")
 @click.option("--images", required=True, help="Folder of images (searched recursively).")
 @click.option("--out", default=None, help="preds.json: {file: class name}.")
 @click.option("--probs", default=None, help="probs.csv: file + one probability column per class.")
-@click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip,vflip.")
-@click.option("--checkpoint", default="best", show_default=True, type=click.Choice(["best", "last"]))
-@click.option("--batch-size", default=64, show_default=True)
-@click.option("--device", default="auto", show_default=True)
-@click.option("--workers", default=0, show_default=True)
+@prediction_options
 def predict_cmd(tta, **kw):
     """Predict a class for every image in a folder."""
     from clf.options import PredictOptions
@@ -309,11 +321,7 @@ def predict_cmd(tta, **kw):
 @click.option("--id-column", default=None, help="Id column [default: the template's first column, else id].")
 @click.option("--label-column", default=None, help="Label column [default: the template's second, else label].")
 @click.option("--label-as", default="name", show_default=True, type=click.Choice(["name", "index"]))
-@click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip,vflip.")
-@click.option("--checkpoint", default="best", show_default=True, type=click.Choice(["best", "last"]))
-@click.option("--batch-size", default=64, show_default=True)
-@click.option("--device", default="auto", show_default=True)
-@click.option("--workers", default=0, show_default=True)
+@prediction_options
 def submit_cmd(tta, **kw):
     """Write a Kaggle-style submission CSV (template row order; refuses when template files are missing)."""
     from clf.options import SubmitOptions
@@ -321,7 +329,6 @@ def submit_cmd(tta, **kw):
 
     n = submit(SubmitOptions(tta=_csv_list(tta), **kw))
     click.echo(f"wrote {n} rows to {kw['out']}")
-
 
 
 # --- experiments: ablate (issue 6) ---

@@ -345,4 +345,6 @@ class _Scorer:
         set_rng_state(state)
         best = self.track_metric(self.run_dir, step, self.run_dir / "last.pt", result,
                                  best_path=self.run_dir / "best.pt")
-        tqdm.write(f"step {step}: {result['protocol']} = {result['headline']:.4g}" + (" (best)" if best else ""))
+        value = result["headline"]
+        shown = "unavailable" if value is None else f"{value:.4g}"  # e.g. Inception Score offline: no logits
+        tqdm.write(f"step {step}: {result['protocol']} = {shown}" + (" (best)" if best else ""))
