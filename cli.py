@@ -356,7 +356,7 @@ def ablate(config, out, resume, shard, dry_run, prepare_only, train_cmd):
 @cli.command("demo")
 @click.option("--out", default="demo_out", show_default=True, help="Folder for everything the demo writes.")
 def demo(out):
-    """The main job on the embedded MNIST digits: data, inspection, augmentation preview (grows with the pipeline)."""
+    """The whole job on the embedded MNIST digits: data, EDA, GAN, synth, FID/KID, ablation, report.md."""
     from experiments.demo import run_demo
 
     run_demo(out)
