@@ -5,7 +5,7 @@ blocks sit between 4x4 and the output, so one class with `size` keeps them from 
 
 Generator: z -> linear -> 4x4 -> (ConvTranspose 4x4/2 + BN + ReLU) x log2(size/4) -> conv 3x3 -> tanh.
 Conditional generators replace BN by class-conditional BN (per-class gain and bias, as in the projection-
-discriminator paper's generator). Discriminator: a 3x3 input conv, then DCGAN's 4x4/2 convs, all spectral-norm
+discriminator paper's generator) and take a class embedding beside z. Discriminator: a 3x3 input conv, then DCGAN's 4x4/2 convs, all spectral-norm
 with LeakyReLU 0.1; global sum pooling, a linear output and, when conditional, the projection term <embed(y), h>
 (Miyato & Koyama 2018). SNGAN's extra 3x3 convs per block are left out: they cost 2.5x the CPU time per step.
 """
@@ -62,7 +62,10 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         self.size, self.nz, self.ngf, self.num_classes = size, nz, ngf, num_classes
         w = _widths(size, ngf)
-        self.fc = nn.Linear(nz, 4 * 4 * w[0])
+        # The class also enters beside z (as in BigGAN's shared embedding): conditional BN alone lets z dominate
+        # for hundreds of steps, so early samples ignore their class.
+        self.embed = nn.Embedding(num_classes, nz) if num_classes else None
+        self.fc = nn.Linear(2 * nz if num_classes else nz, 4 * 4 * w[0])
         self.bn0 = CondBatchNorm2d(w[0], num_classes)
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 4, 2, 1) for a, b in zip(w[:-1], w[1:]))
         self.bns = nn.ModuleList(CondBatchNorm2d(b, num_classes) for b in w[1:])
@@ -72,7 +75,7 @@ class DCGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.num_classes and y is None:
             raise ValueError("a conditional generator needs class indices y")
-        h = self.fc(z).view(z.shape[0], -1, 4, 4)
+        h = self.fc(z if self.embed is None else torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], -1, 4, 4)
         h = self.act(self.bn0(h, y))
         for up, bn in zip(self.ups, self.bns):
             h = self.act(bn(up(h), y))
