@@ -29,11 +29,17 @@ def mean_pairwise_distance(x: torch.Tensor) -> float:
     return (torch.pdist(flat).mean() / flat.shape[1] ** 0.5).item()
 
 
-def collapsed_classes(fake_div: dict[str, float], real_div: dict[str, float], peak_div: dict[str, float]) -> list[str]:
-    """Classes whose fakes' diversity is falling toward zero: below COLLAPSE_RATIO x their real images' and below
-    FALL_RATIO x its own peak so far (an untrained G's near-constant output at the start is not a collapse)."""
+def collapsed_classes(fake_div: dict[str, float], real_div: dict[str, float], peak_div: dict[str, float],
+                      trained: bool = True) -> list[str]:
+    """Classes whose fakes are far less diverse than their real images (below COLLAPSE_RATIO x).
+
+    Before any training step (`trained` False) only a fall below FALL_RATIO x the peak so far counts: an untrained
+    G's near-constant output is not a collapse. After that, low diversity counts even if it was never higher:
+    a G that ignores z from the start is the common collapse of small conditional GANs.
+    """
     return [c for c, d in fake_div.items()
-            if real_div.get(c, 0) > 0 and d < COLLAPSE_RATIO * real_div[c] and d < FALL_RATIO * peak_div.get(c, 0)]
+            if real_div.get(c, 0) > 0 and d < COLLAPSE_RATIO * real_div[c]
+            and (trained or d < FALL_RATIO * peak_div.get(c, 0))]
 
 
 def plot_losses(rows: list[dict], path: str | Path) -> Path | None:

@@ -240,7 +240,7 @@ def _snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: _Watch, opt
     fakes = watch.fakes(pairs)
     save_grid(run_dir / f"fakes{step:06d}.png", torch.cat([f[:GRID_COLS] for f in fakes]), nrow=GRID_COLS)
     div = {c: round(mean_pairwise_distance(f), 5) for c, f in zip(names, fakes)}
-    collapsed = collapsed_classes(div, watch.real_div, watch.peak_div)
+    collapsed = collapsed_classes(div, watch.real_div, watch.peak_div, trained=step > 0)
     watch.peak_div = {c: max(v, watch.peak_div.get(c, 0.0)) for c, v in div.items()}
     append_jsonl(run_dir / "stats.jsonl", {"step": step, "diversity": div,
                                            "real_diversity": {c: round(v, 5) for c, v in watch.real_div.items()},
@@ -248,8 +248,8 @@ def _snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: _Watch, opt
     if collapsed:
         from tqdm import tqdm
 
-        tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(collapsed)} are losing diversity (mean "
-                   f"pairwise distance < {COLLAPSE_RATIO} x the real images' and falling); possible mode collapse, "
+        tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(collapsed)} are far less diverse than the real ones (mean "
+                   f"pairwise distance < {COLLAPSE_RATIO} x the real images'); possible mode collapse, "
                    f"see fakes{step:06d}.png")
     if save:
         save_checkpoint(run_dir / "last.pt", _checkpoint(step, pairs, opts, names))
