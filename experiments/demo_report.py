@@ -13,7 +13,7 @@ from augment.manifest import load_manifest
 from augment.plots import image_grid, plt, save_figure
 from common.atomic import read_jsonl, write_text
 
-SCORE_KEYS = {"kernel_inception_distance_mean": "KID", "frechet_inception_distance": "FID"}
+SCORE_KEYS = {"kid": "KID", "fid": "FID"}  # the flat keys of gen.metrics results
 
 
 def real_vs_synthetic_grid(train: str | Path, synth: str | Path, path: Path, per_side: int = 6, seed: int = 0) -> Path:
@@ -79,7 +79,7 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
     lines = [
         "# SynthMix demo report",
         "",
-        f"**Verdict: {summary['verdict_line']}**",
+        f"**{summary['verdict_line']}**",
         "",
         f"Data: {eda_summary['num_images']} training digits in {eda_summary['num_classes']} classes "
         f"(imbalance ratio {eda_summary['imbalance_ratio']:.0f}), a held-out real test set "
@@ -126,6 +126,12 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
               f"Full tables, p-values and CAS: [`{_rel(ablation / 'summary.md', out)}`]"
               f"({_rel(ablation / 'summary.md', out)}).", ""]
     lines += [img(ablation / p, Path(p).stem) + "\n" for p in summary.get("plots", [])]
+    cas = {r["metric"]: r for r in summary.get("cas", [])}
+    if "test_acc" in cas:
+        c = cas["test_acc"]
+        lines += [f"CAS (a classifier trained on synthetic images only, tested on the real test set): test accuracy "
+                  f"{c['mean']:.3f} [{c['ci_lo']:.3f}, {c['ci_hi']:.3f}] over {c['n']} seeds (chance "
+                  f"{1 / max(len(counts), 1):.2f}).", ""]
     lines += [_summary_table(summary), "", f"**{summary['verdict_line']}**", "",
               f"_Rule: {summary.get('verdict_rule', '')}_", ""]
     return write_text(out / "report.md", "\n".join(lines))

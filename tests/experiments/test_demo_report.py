@@ -28,7 +28,7 @@ def _fake_outputs(tmp_path):
         write_image(gan / name, size=(20, 20))
     for step, kid in ((200, 0.30), (400, 0.12)):
         append_jsonl(gan / "metric-kid_cls_lite0.jsonl", {"step": step, "extractor": "effnet-lite0", "value": kid,
-                     "result": {"kernel_inception_distance_mean": kid, "frechet_inception_distance": 100 * kid}})
+                     "result": {"kid": kid, "fid": 100 * kid}})
     eda = tmp_path / "eda"
     for name in ("class_balance.png", "samples.png", "augment_preview.png"):
         write_image(eda / name, size=(20, 20))
@@ -40,7 +40,8 @@ def _fake_outputs(tmp_path):
     (abl / "prepared.json").write_text(json.dumps({"gan_run": str(gan), "synth": str(synth)}))
     (abl / "summary.json").write_text(json.dumps({
         "verdict_line": "Synthetic data made no measurable difference to test_acc.", "verdict_rule": "CI rule",
-        "fid": {"protocol": "fid_lite0", "kernel_inception_distance_mean": 0.1},
+        "fid": {"protocol": "fid_lite0", "kid": 0.1, "fid": 12.5},
+        "cas": [{"metric": "test_acc", "mean": 0.5, "ci_lo": 0.4, "ci_hi": 0.6, "n": 3}],
         "plots": ["plots/test_acc_vs_ratio.png"],
         "summary": [{"ratio": "0", "aug": "basic", "pretrained": False, "metric": "test_acc", "mean": 0.9,
                      "ci_lo": 0.85, "ci_hi": 0.95, "n": 3}]}))
@@ -52,11 +53,12 @@ def test_report_links_only_existing_images_and_leads_with_the_verdict(tmp_path):
     out = tmp_path
     report = write_demo_report(out, abl, eda, paths)
     text = report.read_text()
-    assert text.splitlines()[2].startswith("**Verdict: Synthetic data made no measurable difference")
+    assert text.splitlines()[2].startswith("**Synthetic data made no measurable difference")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert len(links) >= 8
     for link in links:
         assert (out / link).is_file(), link
+    assert "gan_scores.png" in text and "| fid | 12.5 |" in text and "test accuracy 0.500 [0.400, 0.600]" in text
     assert "fakes000400.png" in text and "| 0 | basic | False | test_acc | 0.9000 | [0.8500, 0.9500] | 3 |" in text
     with Image.open(out / "report_figures" / "real_vs_synthetic.png") as im:
         assert im.format == "PNG"
