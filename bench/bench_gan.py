@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -21,23 +20,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-jpg.tar.gz"
-CACHE = Path.home() / ".cache" / "synthmix"
+from experiments.data_prep import cache_root, prepare_data  # noqa: E402
+
+CACHE = cache_root()
 
 
 def cifar_subset(per_class: int) -> Path:
-    """CSV manifest of the first `per_class` training images of each class (extracting the archive once)."""
-    root = CACHE / "cifar10" / "train"
-    if not root.is_dir():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(ARCHIVE) as tar:
-            tar.extractall(CACHE, filter="data")
-    csv = CACHE / "bench-gan" / f"cifar10-train-{per_class}pc.csv"
-    if not csv.exists():
-        csv.parent.mkdir(parents=True, exist_ok=True)
-        rows = [f"{p},{d.name}" for d in sorted(root.iterdir()) for p in sorted(d.glob("*.jpg"))[:per_class]]
-        csv.write_text("path,label\n" + "\n".join(rows) + "\n")
-    return csv
+    """A seeded `per_class` subset of CIFAR-10's training set (the archive is extracted once, shared with ablate)."""
+    return Path(prepare_data({"kind": "cifar10_subset", "per_class": per_class, "seed": 0})["train"])
 
 
 def plain_loop(real, num_classes: int, width: int, batch: int, budget_s: float, seed: int):
@@ -87,8 +77,8 @@ def main() -> None:
     from gen.synth import load_sampler
     from gen.train import train_gan
 
-    csv = cifar_subset(a.per_class)
-    spec = DataSpec(data=str(csv))
+    data = cifar_subset(a.per_class)
+    spec = DataSpec(data=str(data))
     df, label_map = load_dataset(spec, progress=False)
     real = load_real_images(df, label_map, 32, progress=False)
     reals = {c: real.images[real.targets == k] for k, c in enumerate(label_map.names)}
