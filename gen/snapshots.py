@@ -9,6 +9,7 @@ from common.atomic import atomic_path
 
 COLLAPSE_RATIO = 0.25  # warn when a class's fakes are less than this fraction as diverse as its real images
 FALL_RATIO = 0.5       # ... and less than this fraction of the most diverse they have been in this run
+COLLAPSE_WARMUP = 500  # steps before which near-constant output means "not learned yet", so only a fall counts
 
 
 def save_grid(path: str | Path, images: torch.Tensor, nrow: int) -> Path:
@@ -33,9 +34,9 @@ def collapsed_classes(fake_div: dict[str, float], real_div: dict[str, float], pe
                       trained: bool = True) -> list[str]:
     """Classes whose fakes are far less diverse than their real images (below COLLAPSE_RATIO x).
 
-    Before any training step (`trained` False) only a fall below FALL_RATIO x the peak so far counts: an untrained
-    G's near-constant output is not a collapse. After that, low diversity counts even if it was never higher:
-    a G that ignores z from the start is the common collapse of small conditional GANs.
+    Before COLLAPSE_WARMUP steps (`trained` False) only a fall below FALL_RATIO x the peak so far counts: an
+    untrained G's near-constant output is not a collapse. After that, low diversity counts even if it was never
+    higher: a G that ignores z from the start is the common collapse of small conditional GANs.
     """
     return [c for c, d in fake_div.items()
             if real_div.get(c, 0) > 0 and d < COLLAPSE_RATIO * real_div[c]

@@ -25,7 +25,8 @@ from gen.gan import GanPair
 from gen.losses import LOSSES
 from gen.nets import RESOLUTIONS, build_discriminator, build_generator
 from gen.options import MODES, RESUME_IGNORE, GanOptions
-from gen.snapshots import COLLAPSE_RATIO, collapsed_classes, mean_pairwise_distance, plot_losses, save_grid
+from gen.snapshots import (COLLAPSE_RATIO, COLLAPSE_WARMUP, collapsed_classes, mean_pairwise_distance, plot_losses,
+                           save_grid)
 
 GRID_COLS = 8        # fakes<step>.png: one row per class, this many columns (the same noise in every row)
 DIVERSITY_N = 16     # fixed fakes per class for the mode-collapse watch
@@ -240,7 +241,7 @@ def _snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: _Watch, opt
     fakes = watch.fakes(pairs)
     save_grid(run_dir / f"fakes{step:06d}.png", torch.cat([f[:GRID_COLS] for f in fakes]), nrow=GRID_COLS)
     div = {c: round(mean_pairwise_distance(f), 5) for c, f in zip(names, fakes)}
-    collapsed = collapsed_classes(div, watch.real_div, watch.peak_div, trained=step > 0)
+    collapsed = collapsed_classes(div, watch.real_div, watch.peak_div, trained=step >= COLLAPSE_WARMUP)
     watch.peak_div = {c: max(v, watch.peak_div.get(c, 0.0)) for c, v in div.items()}
     append_jsonl(run_dir / "stats.jsonl", {"step": step, "diversity": div,
                                            "real_diversity": {c: round(v, 5) for c, v in watch.real_div.items()},

@@ -14,7 +14,7 @@ def test_collapse_is_flagged_after_training_starts_even_if_never_diverse():
     real = {"cat": 0.6, "dog": 0.6}
     fake = {"cat": 0.05, "dog": 0.4}
     assert collapsed_classes(fake, real, peak_div={"cat": 0.05, "dog": 0.4}, trained=True) == ["cat"]
-    # The untrained generator at step 0: near-constant output is expected, not a collapse.
+    # Early on (before COLLAPSE_WARMUP steps) near-constant output is expected of an untrained G, not a collapse.
     assert collapsed_classes(fake, real, peak_div={}, trained=False) == []
     # ...unless it fell from a higher peak.
     assert collapsed_classes(fake, real, peak_div={"cat": 0.3}, trained=False) == ["cat"]
