@@ -1,6 +1,8 @@
 """Real + synthetic mixing: how many synthetic images each class gets."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +17,8 @@ def synthetic_quota(real_counts: dict[str, int], available: dict[str, int], rati
     if ratio is not None and ratio < 0:
         raise UserError(f"--ratio {ratio}: must be ≥ 0")
     largest = max(real_counts.values()) if real_counts else 0
-    want = {c: (largest - n if balance else int(round(ratio * n))) for c, n in real_counts.items()}
+    # Half-up rounding (0.5 x 9 = 5), not Python's round-half-to-even, which would give 4.
+    want = {c: (largest - n if balance else math.floor(ratio * n + 0.5)) for c, n in real_counts.items()}
     return {c: max(0, min(w, available.get(c, 0))) for c, w in want.items()}
 
 

@@ -48,6 +48,10 @@ def test_ratio_mixing_gives_exact_counts_capped_by_stock():
     assert len(mix(real, synth, ratio=0)) == len(real)
 
 
+def test_ratio_rounds_half_up():
+    assert synthetic_quota({"a": 9, "b": 3}, {"a": 99, "b": 99}, ratio=0.5) == {"a": 5, "b": 2}
+
+
 def test_balance_tops_up_to_largest_class():
     real = _manifest({"a": 10, "b": 4, "c": 7})
     synth = _manifest({"a": 50, "b": 50, "c": 50}, source="synthetic")

@@ -59,7 +59,7 @@ def test_load_scorer_gives_class_probabilities(trained_run, toy):
     from clf.predict import load_scorer
 
     score = load_scorer(trained_run)
-    imgs = torch.stack([torch.from_numpy(np.asarray(Image.open(p).convert("RGB"))).permute(2, 0, 1)
+    imgs = torch.stack([torch.from_numpy(np.array(Image.open(p).convert("RGB"))).permute(2, 0, 1)
                         for p in sorted(toy["flat"].iterdir())])
     p_red = score(imgs, "red")
     assert p_red.shape == (12,) and ((p_red >= 0) & (p_red <= 1)).all()
