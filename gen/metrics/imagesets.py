@@ -163,8 +163,10 @@ class SampledImages(torch.nn.Module):
     """A generator behind torch-fidelity's GenerativeModelModuleWrapper, with the classes fixed inside.
 
     torch-fidelity 0.4.0 crashes on conditional wrappers (num_classes > 0 uses the removed `np.int`), so the
-    wrapper sees an unconditional model (num_classes=0) and this module draws `labels` in order: each call
-    takes the next len(z) labels and asks `sample_fn(class_index, k)` for that many images of each class.
+    wrapper sees an unconditional model (num_classes=0) and this module serves `labels` in order: each call
+    takes the next len(z) labels. Each class's images are drawn with ONE `sample_fn(class_index, total)` call and
+    handed out in slices, because sample functions are deterministic (same seeds on every call): drawing per batch
+    would score the first batch over and over.
     """
 
     def __init__(self, sample_fn: Callable[[int, int], torch.Tensor], labels: list[int], size: tuple[int, int],
@@ -172,6 +174,20 @@ class SampledImages(torch.nn.Module):
         super().__init__()
         self.sample_fn, self.labels, self.size, self.resize, self.device = sample_fn, labels, size, resize, device
         self.cursor = 0
+        self.pool: dict[int, torch.Tensor] = {}
+        self.taken: dict[int, int] = {}
+
+    def _draw(self, c: int) -> torch.Tensor:
+        total = sum(1 for lab in self.labels if lab == c)
+        x = _check_tensor(self.sample_fn(c, total), f"sample_fn({c}, {total})")
+        if len(x) != total:
+            raise UserError(f"sample_fn({c}, {total}) returned {len(x)} images; it must return exactly n")
+        if self.resize:
+            x = _resize_crop(x, self.resize)
+        if tuple(x.shape[-2:]) != tuple(self.size):
+            raise UserError(f"sample_fn({c}, ...) returned {tuple(x.shape[-2:])} images, earlier "
+                            f"{tuple(self.size)}; a generator must keep one size")
+        return x
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         k = z.shape[0]
@@ -179,14 +195,10 @@ class SampledImages(torch.nn.Module):
         self.cursor += k
         out = torch.empty((k, 3, *self.size), dtype=torch.uint8)
         for c in sorted(set(labels)):
+            if c not in self.pool:
+                self.pool[c], self.taken[c] = self._draw(c), 0
             where = [i for i, lab in enumerate(labels) if lab == c]
-            x = _check_tensor(self.sample_fn(c, len(where)), f"sample_fn({c}, {len(where)})")
-            if len(x) != len(where):
-                raise UserError(f"sample_fn({c}, {len(where)}) returned {len(x)} images; it must return exactly n")
-            if self.resize:
-                x = _resize_crop(x, self.resize)
-            if tuple(x.shape[-2:]) != tuple(self.size):
-                raise UserError(f"sample_fn({c}, ...) returned {tuple(x.shape[-2:])} images, earlier "
-                                f"{tuple(self.size)}; a generator must keep one size")
-            out[where] = x
+            start = self.taken[c]
+            out[where] = self.pool[c][start:start + len(where)]
+            self.taken[c] = start + len(where)
         return out.to(self.device)

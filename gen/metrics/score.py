@@ -221,7 +221,8 @@ def _score(real_spec, fake, metrics, extractor, per_class, n, cache_name, progre
     if not per_class:
         n_real = len(real_all)
         if generator:
-            labels = _proportional_labels(real_groups, names, n) if labelled else [0] * n
+            # Unlabelled reals: every class of the generator in equal shares, not class 0 alone.
+            labels = _proportional_labels(real_groups, names, n) if labelled else [i % len(names) for i in range(n)]
             fake_input, n_fake = _fake_input(ctx, fake, None, labels, n)
         else:
             fake_input, n_fake = _fake_input(ctx, pooled(fake_groups), None, [], n)

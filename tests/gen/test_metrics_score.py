@@ -136,3 +136,22 @@ def test_clear_errors(tmp_path):
     # --resize makes mixed sizes comparable.
     r = score(str(mixed), {"a": smooth(3, size=48)}, metrics="kid", resize=32, **LITE0)
     assert r["image_size"] == [32, 32] and r["n_real"] == 3
+
+
+def test_generator_sampled_once_per_class_so_batches_are_distinct():
+    """sample_fn is deterministic (same seeds each call): batches must be slices of one draw, not repeats."""
+    from gen.metrics.imagesets import SampledImages
+
+    calls = []
+
+    def sample_fn(c, n):
+        calls.append((c, n))
+        g = torch.Generator().manual_seed(c)
+        return torch.randint(0, 256, (n, 3, 8, 8), dtype=torch.uint8, generator=g)
+
+    labels = [0, 1] * 40
+    mod = SampledImages(sample_fn, labels, (8, 8), None, torch.device("cpu"))
+    batches = [mod(torch.zeros(16, 1)) for _ in range(5)]
+    images = torch.cat(batches).flatten(1)
+    assert sorted(calls) == [(0, 40), (1, 40)]
+    assert len(torch.unique(images, dim=0)) == 80
