@@ -34,6 +34,8 @@ def export_mnist(out: str | Path, per_class: int | None = None, imbalance: float
     counts = imbalanced_counts(len(classes), largest, imbalance)
     rng = np.random.default_rng(seed)
     out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out}: folder exists and is not empty; pass a new --out (nothing there is replaced)")
     total = 0
     with atomic_dir(out) as tmp:
         for c, k in zip(classes, counts):

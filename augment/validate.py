@@ -62,7 +62,8 @@ def validate(df: pd.DataFrame, label_map: LabelMap | None = None, skip_bad: bool
     if problems and not skip_bad:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise UserError(problems[0].line() + more + "; or pass --skip-bad to drop them into a report")
-    bad_paths = {p.item for p in problems if not p.item.startswith("class ")}
+    # A duplicate keeps its first copy (dropped below); only unreadable or unknown files go entirely.
+    bad_paths = {p.item for p in problems if not p.item.startswith("class ") and p.reason != "duplicate path"}
     clean = df[~df["path"].isin(bad_paths)]
     clean = clean[~clean["path"].duplicated(keep="first")].reset_index(drop=True)
     if label_map is not None:

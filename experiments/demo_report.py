@@ -130,7 +130,7 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
     if "test_acc" in cas:
         c = cas["test_acc"]
         lines += [f"CAS (a classifier trained on synthetic images only, tested on the real test set): test accuracy "
-                  f"{c['mean']:.3f} [{c['ci_lo']:.3f}, {c['ci_hi']:.3f}] over {c['n']} seeds (chance "
+                  f"{_num(c['mean'], 3)} [{_num(c['ci_lo'], 3)}, {_num(c['ci_hi'], 3)}] over {c['n']} seeds (chance "
                   f"{1 / max(len(counts), 1):.2f}).", ""]
     lines += [_summary_table(summary), "", f"**{summary['verdict_line']}**", "",
               f"_Rule: {summary.get('verdict_rule', '')}_", ""]
@@ -144,6 +144,11 @@ def _summary_table(summary: dict) -> str:
         return "_No finished cells._"
     out = ["| ratio | aug | pretrained | metric | mean | 95% CI | seeds |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        out.append(f"| {r['ratio']} | {r['aug']} | {r['pretrained']} | {r['metric']} | {r['mean']:.4f} | "
-                   f"[{r['ci_lo']:.4f}, {r['ci_hi']:.4f}] | {r['n']} |")
+        out.append(f"| {r['ratio']} | {r['aug']} | {r['pretrained']} | {r['metric']} | {_num(r['mean'], 4)} | "
+                   f"[{_num(r['ci_lo'], 4)}, {_num(r['ci_hi'], 4)}] | {r['n']} |")
     return "\n".join(out)
+
+
+def _num(v, digits: int) -> str:
+    """A number to `digits` decimals; '–' for the missing CI of a setting with one finished seed."""
+    return "–" if v is None or v != v else f"{v:.{digits}f}"

@@ -72,3 +72,11 @@ def test_demo_export_is_real_mnist(tmp_path):
     assert counts["0"] == 20 and counts["9"] == 5 and len(counts) == 10
     with Image.open(tmp_path / "mnist" / "3" / "0000.png") as im:
         assert im.size == (28, 28) and im.mode == "L"
+
+
+def test_demo_export_never_replaces_an_existing_folder(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "precious.txt").write_text("keep")
+    res = CliRunner().invoke(cli, ["data", "demo", "--out", str(tmp_path / "mine"), "--per-class", "2"])
+    assert res.exit_code == 2 and "not empty" in res.output
+    assert (tmp_path / "mine" / "precious.txt").read_text() == "keep"

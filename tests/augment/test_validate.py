@@ -82,3 +82,11 @@ def test_class_left_empty_after_dropping_is_an_error(make_folder):
     (data / "dog" / "000.png").write_bytes(b"")
     with pytest.raises(UserError, match="dog"):
         validate(load_manifest(data))
+
+
+def test_skip_bad_keeps_one_copy_of_a_duplicate(tmp_path):
+    write_image(tmp_path / "a.png")
+    write_image(tmp_path / "b.png", seed=1)
+    (tmp_path / "t.csv").write_text("filename,label\na.png,x\na.png,x\nb.png,x\n")
+    clean = validate(load_manifest(tmp_path / "t.csv"), skip_bad=True)
+    assert sorted(p.rsplit("/", 1)[-1] for p in clean["path"]) == ["a.png", "b.png"]

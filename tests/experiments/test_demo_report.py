@@ -68,3 +68,13 @@ def test_score_curves_need_scores(tmp_path):
     assert gan_score_curves(tmp_path, tmp_path / "c.png") is None
     _fake_outputs(tmp_path)
     assert gan_score_curves(tmp_path / "gan" / "00000-cgan", tmp_path / "c.png").is_file()
+
+
+def test_report_survives_a_setting_with_one_seed(tmp_path):
+    paths, abl, eda = _fake_outputs(tmp_path)
+    summary = json.loads((abl / "summary.json").read_text())
+    summary["summary"][0].update(ci_lo=None, ci_hi=None, n=1)
+    summary["cas"][0].update(ci_lo=None, ci_hi=None, n=1)
+    (abl / "summary.json").write_text(json.dumps(summary))
+    text = write_demo_report(tmp_path, abl, eda, paths).read_text()
+    assert "| 0.9000 | [–, –] | 1 |" in text
