@@ -81,8 +81,12 @@ def _preset_heavy(size: int, interp: int) -> list:
 
 def create_transform(preset: str = "none", size: int = 224, is_training: bool = True,
                      mean: tuple[float, ...] | None = None, std: tuple[float, ...] | None = None,
-                     upscale: str = "bicubic") -> A.Compose:
-    """The pipeline `preset` (training) or plain resize (eval), then normalise to a float CHW tensor."""
+                     upscale: str = "bicubic", seed: int | None = None) -> A.Compose:
+    """The pipeline `preset` (training) or plain resize (eval), then normalise to a float CHW tensor.
+
+    albumentations 2 draws from a generator of its own per Compose (global seeds do not reach it): pass `seed`
+    for reproducible augmentation; loaders with workers reseed it per worker (`seed_worker_transform`).
+    """
     if preset not in _PRESETS:
         raise UserError(f"unknown augmentation preset {preset!r}; choose one of: {', '.join(_PRESETS)}")
     if upscale not in UPSCALE:
@@ -90,7 +94,7 @@ def create_transform(preset: str = "none", size: int = 224, is_training: bool = 
     interp = UPSCALE[upscale]
     ops = _PRESETS[preset](size, interp) if is_training else _PRESETS["none"](size, interp)
     ops += [A.Normalize(mean=mean or IMAGENET_MEAN, std=std or IMAGENET_STD, max_pixel_value=255.0), ToTensorV2()]
-    return A.Compose(ops)
+    return A.Compose(ops, seed=seed)
 
 
 def data_config_for(model_name: str | None, size: int | None = None, mean=None, std=None) -> dict:
@@ -107,3 +111,16 @@ def data_config_for(model_name: str | None, size: int | None = None, mean=None, 
         mean = mean or tuple(cfg["mean"])
         std = std or tuple(cfg["std"])
     return {"size": size or 224, "mean": tuple(mean or IMAGENET_MEAN), "std": tuple(std or IMAGENET_STD)}
+
+
+def seed_worker_transform(worker_id: int) -> None:
+    """DataLoader worker_init_fn: give each worker's albumentations pipeline its own seed from torch's.
+
+    Forked workers otherwise carry identical copies of the pipeline's generator and apply the same augmentations.
+    """
+    import torch
+
+    info = torch.utils.data.get_worker_info()
+    transform = getattr(info.dataset, "transform", None) if info else None
+    if hasattr(transform, "set_random_seed"):
+        transform.set_random_seed(torch.initial_seed() % 2**32)

@@ -1,7 +1,6 @@
 """Augmentation preview: originals beside augmented copies."""
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +22,9 @@ def preview_grid(spec: DataSpec, out: str | Path, preset: str = "basic", size: i
     """Write a PNG: per row an original image then `copies` augmented versions of it."""
     df, _ = load_dataset(spec, progress=False)
     mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
-    aug = create_transform(preset, size, is_training=True, mean=mean, std=std, upscale=upscale)
+    aug = create_transform(preset, size, is_training=True, mean=mean, std=std, upscale=upscale, seed=seed)
     plain = create_transform("none", size, is_training=False, mean=mean, std=std, upscale=upscale)
     rng = np.random.default_rng(seed)
-    # Albumentations draws from Python's and NumPy's global RNGs; seed both so the preview is reproducible.
-    random.seed(seed)
-    np.random.seed(seed)
     # One image from as many different classes as possible.
     firsts = df.groupby("label", sort=True).head(1)
     picks = firsts.sample(n=min(n_images, len(firsts)), random_state=seed) if len(firsts) >= n_images else \

@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from augment.datasets import ManifestDataset, class_balanced_weights
 from augment.labels import LabelMap
+from augment.presets import seed_worker_transform
 from augment.spec import DataSpec, load_dataset
 from common.errors import UserError
 
@@ -84,4 +85,5 @@ def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: in
         sampler = WeightedRandomSampler(class_balanced_weights(ds.targets), len(ds), replacement=True, generator=g)
     return DataLoader(ds, batch_size=batch_size, shuffle=train and sampler is None, sampler=sampler,
                       num_workers=workers, persistent_workers=workers > 0, pin_memory=pin,
+                      worker_init_fn=seed_worker_transform,
                       drop_last=drop_last and len(ds) > batch_size)

@@ -133,7 +133,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     workers = default_workers() if o.workers is None else o.workers
     pin = pick_device(o.device).type == "cuda"
     mean, std = tuple(data_cfg["mean"]), tuple(data_cfg["std"])
-    train_tf = create_transform(o.aug, data_cfg["size"], True, mean, std, o.upscale)
+    train_tf = create_transform(o.aug, data_cfg["size"], True, mean, std, o.upscale, seed=o.seed)
     eval_tf = create_transform("none", data_cfg["size"], False, mean, std, o.upscale)
     train_dl = make_loader(frames.train, lm, train_tf, o.batch_size, True, workers, o.balanced_sampler,
                            drop_last=o.mixup > 0 or o.cutmix > 0, seed=o.seed, pin=pin)

@@ -63,6 +63,10 @@ def test_preview_grid_is_a_png(make_folder, tmp_path):
     res = _run("augment", "preview", "--data", data, "--preset", "heavy", "--size", 32, "--out", tmp_path / "g.png")
     assert res.exit_code == 0, res.output
     assert _is_png(tmp_path / "g.png")
+    _run("augment", "preview", "--data", data, "--preset", "heavy", "--size", 32, "--out", tmp_path / "h.png")
+    _run("augment", "preview", "--data", data, "--preset", "heavy", "--size", 32, "--seed", 1, "--out", tmp_path / "i.png")
+    assert (tmp_path / "g.png").read_bytes() == (tmp_path / "h.png").read_bytes()  # same seed, same picture
+    assert (tmp_path / "g.png").read_bytes() != (tmp_path / "i.png").read_bytes()
 
 
 def test_demo_export_is_real_mnist(tmp_path):

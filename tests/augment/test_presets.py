@@ -74,3 +74,11 @@ def test_dataset_and_balanced_weights(make_folder):
     assert torch.isclose(w[torch.tensor(ds.targets) == 0].sum(), w[torch.tensor(ds.targets) == 1].sum())
     cw = class_weights(ds.targets, 2)
     assert cw[1] > cw[0]
+
+
+def test_seeded_transform_repeats_and_seeds_differ():
+    img = np.random.default_rng(2).integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    run = lambda seed: [create_transform("heavy", 16, seed=seed)(image=img)["image"] for _ in range(3)]
+    a, b, c = run(7), run(7), run(8)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert not all(torch.equal(x, y) for x, y in zip(a, c))
