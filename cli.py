@@ -282,8 +282,9 @@ def train_cmd(no_progress, stages, **kw):
 
     spec = data_spec(kw)
     run_dir = train(TrainOptions(data=spec, stages=tuple(stages), progress=not no_progress, **kw))
-    click.echo(f"run folder: {run_dir}")
-    click.echo(result_line(run_dir))
+    if run_dir is not None:  # one result line, from rank 0 only
+        click.echo(f"run folder: {run_dir}")
+        click.echo(result_line(run_dir))
 
 
 def prediction_options(fn):

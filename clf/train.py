@@ -31,7 +31,7 @@ RESUME_IGNORE = ("resume", "progress", "workers", "device", "out")
 
 def check_options(o: TrainOptions) -> None:
     """Refuse inconsistent options before any work is done."""
-    from augment.presets import list_presets
+    from augment.presets import UPSCALE, list_presets
 
     if not o.model and not o.lite0_imagenet and not o.resume:
         raise UserError("--model: required; give a timm model name (e.g. resnet18) or --lite0-imagenet for "
@@ -55,6 +55,11 @@ def check_options(o: TrainOptions) -> None:
         raise UserError("--val-data and --val are alternatives; give one")
     if o.devices > 1 and not torch.cuda.is_available():
         raise UserError(f"--devices {o.devices}: several devices need CUDA GPUs; none is visible")
+    if o.upscale not in UPSCALE:
+        raise UserError(f"--upscale {o.upscale!r}: choose one of {', '.join(UPSCALE)}")
+    from clf.freeze import parse_stages
+
+    parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a typo in --stage/--trainable fails before any file
 
 
 def run_desc(o: TrainOptions, size: int) -> str:
@@ -172,8 +177,11 @@ def _evaluate(model, df, lm, data_cfg, o: TrainOptions) -> dict:
     return compute_metrics([lm.index(x) for x in df["label"]], probs, lm)
 
 
-def train(o: TrainOptions) -> Path:
-    """Train a classifier; returns the run folder (config.json, labels.json, best.pt, last.pt, metrics, plots)."""
+def train(o: TrainOptions) -> Path | None:
+    """Train a classifier; returns the run folder (config.json, labels.json, best.pt, last.pt, metrics, plots).
+
+    Under DDP the other ranks return None.
+    """
     from augment.labels import LabelMap
     from clf.checkpoint import load_trained
     from clf.data import class_counts, load_frames
@@ -228,7 +236,7 @@ def train(o: TrainOptions) -> Path:
 
     module, trainer = fit(o, model, frames, dcfg, run_dir, meta, ckpt_path)
     if not trainer.is_global_zero:
-        return run_dir
+        return None  # DDP workers: rank 0 alone writes metrics.json and reports the result
 
     # Final figures from best.pt: validation again (for the confusion matrix), and the test set once.
     history = module.history

@@ -128,3 +128,12 @@ def test_synthetic_mixing_counts(toy, synth_dir):
     assert (zero.val["source"] == "real").all()
     with pytest.raises(UserError, match="--ratio"):
         frames(synth=str(synth_dir), ratio=None, balance=False)
+
+
+def test_option_typos_fail_before_any_run_folder(toy, tmp_path):
+    from clf.train import train
+
+    for bad in ({"upscale": "magic"}, {"stages": ("3:hed:adamw:1e-3",)}):
+        with pytest.raises(UserError):
+            train(tiny_options(toy["train"], tmp_path / "runs", **bad))
+        assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
