@@ -94,8 +94,8 @@ def plot_sizes(sizes: np.ndarray, path: str | Path) -> Path:
 def inspect_dataset(spec: DataSpec, out: str | Path) -> dict:
     """Write class_balance.png, samples.png, sizes.png and summary.json to `out`; return the summary."""
     out = Path(out)
+    df, _ = load_dataset(spec, report_dir=out)  # bad input fails before the output folder exists
     out.mkdir(parents=True, exist_ok=True)
-    df, _ = load_dataset(spec, report_dir=out)
     sizes = image_sizes(df["path"].tolist())
     summary = summarize(df, sizes, df.attrs.get("problems", []))
     plot_class_balance(df["label"].value_counts(), out / "class_balance.png")
@@ -108,8 +108,8 @@ def inspect_dataset(spec: DataSpec, out: str | Path) -> dict:
 def split_to_csv(spec: DataSpec, out: str | Path, val_fraction: float = 0.2, seed: int = 0) -> dict:
     """Stratified split written as out/train.csv and out/val.csv (manifest CSVs)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     df, _ = load_dataset(spec, report_dir=out)
+    out.mkdir(parents=True, exist_ok=True)
     train, val, small = stratified_split(df, val_fraction, seed)
     for name, part in (("train.csv", train), ("val.csv", val)):
         with atomic_path(out / name) as tmp:

@@ -112,6 +112,9 @@ def ratio_label(r: Any) -> str:
     return f"{v:g}"
 
 
+VERDICT_METRICS = ("test_acc", "test_macro_f1")  # what every cell reports on the held-out test set
+
+
 def resolve_path(p: str | None) -> str | None:
     """A config path made absolute against the repo root (~ expanded)."""
     if p is None:
@@ -173,9 +176,12 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
         raise UserError(f"config fid.real {fid.real!r}: use train or test")
     if not isinstance(clf.train_args, (list, dict)):
         raise UserError("config classifier.train_args: give a list of flags or a mapping flag: value")
+    metric = str(raw.get("metric", "test_acc"))
+    if metric not in VERDICT_METRICS:
+        raise UserError(f"config metric {metric!r}: the verdict can be about {' or '.join(VERDICT_METRICS)}")
     return AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
                           pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid,
-                          metric=str(raw.get("metric", "test_acc")))
+                          metric=metric)
 
 
 def _section(cls, raw, name: str):

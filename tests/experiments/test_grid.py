@@ -57,4 +57,6 @@ def test_ratio_labels_and_config_mistakes():
         from_dict({"data": {"train": "a", "test": "b"}, "gan": {"synth": "s"}, "gird": {}})
     with pytest.raises(UserError, match="gan"):
         from_dict({"data": {"train": "a", "test": "b"}})
+    with pytest.raises(UserError, match="config metric 'val_acc'"):
+        from_dict({"data": {"train": "a", "test": "b"}, "gan": {"synth": "s"}, "metric": "val_acc"})
     assert _cfg(seeds="0-4").seeds == [0, 1, 2, 3, 4]
