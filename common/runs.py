@@ -19,10 +19,14 @@ def next_run_dir(root: str | Path, desc: str) -> Path:
     """Create and return `root/<NNNNN>-<desc>` with the next free number (stylegan2-ada style)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    ids = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"^(\d{5})-", p.name))]
-    run = root / f"{(max(ids) + 1 if ids else 0):05d}-{_slug(desc)}"
-    run.mkdir()
-    return run
+    while True:  # parallel processes (ablation shards) may race for the same number: take the next one
+        ids = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"^(\d{5})-", p.name))]
+        run = root / f"{(max(ids) + 1 if ids else 0):05d}-{_slug(desc)}"
+        try:
+            run.mkdir()
+            return run
+        except FileExistsError:
+            continue
 
 
 def _slug(text: str) -> str:

@@ -52,3 +52,11 @@ def test_seed_lists():
     assert parse_seeds("0-3,7") == [0, 1, 2, 3, 7]
     with pytest.raises(UserError, match="bad seed list"):
         parse_seeds("5-2")
+
+
+def test_run_dirs_from_parallel_processes_never_collide(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        runs = list(pool.map(lambda i: next_run_dir(tmp_path, "cell"), range(24)))
+    assert len(set(runs)) == 24 and all(r.is_dir() for r in runs)
