@@ -97,20 +97,25 @@ def create_transform(preset: str = "none", size: int = 224, is_training: bool = 
     return A.Compose(ops, seed=seed)
 
 
-def data_config_for(model_name: str | None, size: int | None = None, mean=None, std=None) -> dict:
-    """Size/mean/std from the timm backbone when one is named, else from options (ImageNet defaults)."""
-    if model_name:
-        import timm
+def data_config_for(model, size: int | None = None, mean=None, std=None) -> dict:
+    """Size/mean/std: the options, else the timm backbone's (a built model or a model name), else ImageNet's."""
+    if isinstance(model, str) and not model:
+        model = None  # an empty name means "no backbone", as before
+    if model is not None:
         from timm.data import resolve_data_config
 
-        try:
-            cfg = resolve_data_config({}, model=timm.create_model(model_name, pretrained=False, num_classes=0))
-        except RuntimeError:
-            raise UserError(f"unknown timm model {model_name!r}; see timm.list_models()") from None
+        if isinstance(model, str):
+            import timm
+
+            try:
+                model = timm.create_model(model, pretrained=False, num_classes=0)
+            except RuntimeError:
+                raise UserError(f"unknown timm model {model!r}; see timm.list_models()") from None
+        cfg = resolve_data_config({}, model=model)
         size = size or cfg["input_size"][-1]
         mean = mean or tuple(cfg["mean"])
         std = std or tuple(cfg["std"])
-    return {"size": size or 224, "mean": tuple(mean or IMAGENET_MEAN), "std": tuple(std or IMAGENET_STD)}
+    return {"size": int(size or 224), "mean": tuple(mean or IMAGENET_MEAN), "std": tuple(std or IMAGENET_STD)}
 
 
 def seed_worker_transform(worker_id: int) -> None:

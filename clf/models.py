@@ -128,8 +128,7 @@ def _classifier_prefix(model: torch.nn.Module) -> str:
 
 def data_config(model: torch.nn.Module, name: str, size: int | None, lite0_imagenet: bool) -> dict:
     """Input size, mean and std for this model: the option, else the model's own (Lite0 ImageNet: 0.5/0.5)."""
-    from timm.data import resolve_data_config
+    from augment.presets import data_config_for
 
-    cfg = resolve_data_config({}, model=model)
-    mean, std = (LITE0_MEAN, LITE0_STD) if lite0_imagenet else (tuple(cfg["mean"]), tuple(cfg["std"]))
-    return {"size": int(size or cfg["input_size"][-1]), "mean": list(mean), "std": list(std), "arch": name}
+    cfg = data_config_for(model, size, *((LITE0_MEAN, LITE0_STD) if lite0_imagenet else (None, None)))
+    return {"size": cfg["size"], "mean": list(cfg["mean"]), "std": list(cfg["std"]), "arch": name}

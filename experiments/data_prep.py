@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from augment.demo_data import export_mnist, imbalanced_counts
+from augment.images import is_image_file
 from common.atomic import atomic_dir, write_json
 from common.errors import UserError
 from experiments.config import resolve_path
-
-IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 
 
 def cache_root() -> Path:
@@ -130,7 +129,7 @@ def _classes(folder: Path) -> list[str]:
 
 
 def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXT)
+    return sorted(p for p in folder.iterdir() if is_image_file(p))
 
 
 def _link(src: Path, dst: Path) -> None:
