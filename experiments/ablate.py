@@ -3,7 +3,8 @@
 Output folder `OUT/ablate-<config name>/` (fixed, not numbered: `--resume` and every `--shard` must find the same
 folder without being told its number):
 
-    config.json        options + the resolved config (a changed config is refused on re-entry)
+    config.json        options + the resolved config (a changed config is refused on re-entry, except values
+                       added to the grid's axes under --resume: only the new cells run)
     prepared.json      data paths, class counts, GAN run, synth folder, FID/KID
     gan/ synth/        the generator and its images when the config asks to train one (cached)
     cells/<id>.json    one record per finished cell (the resume state)
@@ -72,9 +73,11 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
             echo(cell.id + ": " + " ".join(argv))
         return folder
 
-    # Same folder, same config: refuse a changed grid; refuse to redo finished cells unless --resume.
+    # Same folder, same config: refuse a changed grid (--resume may add values to its axes); refuse to redo
+    # finished cells unless --resume.
     if (folder / "config.json").exists():
-        check_same_options(read_config(folder).get("ablation", {}), cfg.grid_dict())
+        saved = read_config(folder).get("ablation", {})
+        check_same_options(saved, cfg.grid_dict(), ignore=grown_axes(saved, cfg.grid_dict()) if opts.resume else ())
     if not opts.resume:
         ours = {c.id for c in mine}
         done = [r["cell_id"] for r in read_records(folder) if r.get("cell_id") in ours]
@@ -90,6 +93,7 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
         echo(f"[ablate] prepared: {folder / 'prepared.json'}")
         return folder
 
+    check_synth_stock(cfg, prepared)
     data = CellData(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"), prepared.get("synth"))
     clf = cfg.classifier
     counts = run_cells(indexed, folder, lambda c: train_prefix + train_flags(c, data, clf, folder / "train_runs"),
@@ -104,6 +108,33 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     echo(f"[ablate] {rep['verdict_line']}")
     echo(f"[ablate] wrote {folder / 'results.csv'}, {folder / 'summary.md'}, plots in {folder / 'plots'}")
     return folder
+
+
+GROWABLE_AXES = ("ratios", "augs", "pretrained", "seeds")
+
+
+def grown_axes(saved: dict, new: dict) -> tuple[str, ...]:
+    """Grid axes that only gained values since the saved config: finished cells keep their ids, so --resume
+    runs just the new ones (e.g. a ratio or more seeds added to a finished ablation)."""
+    return tuple(k for k in GROWABLE_AXES if k in saved and k in new and saved[k] != new[k]
+                 and set(map(str, saved[k])) <= set(map(str, new[k])))
+
+
+def check_synth_stock(cfg: AblationConfig, prepared: dict) -> None:
+    """Refuse a grid whose ratios need more synthetic images per class than the synth folder holds.
+
+    Mixing caps each class at the stock on hand, so a short folder would silently train at a lower ratio than the
+    cell's label says (e.g. after --resume added a larger ratio to a prepared ablation).
+    """
+    if not prepared.get("synth"):
+        return
+    need = synth_per_class(cfg.ratios, prepared["class_counts"], cfg.cas.enabled)
+    have = class_counts_of(str(Path(prepared["synth"]) / "manifest.csv"))
+    short = {c: have.get(c, 0) for c in prepared["class_counts"] if have.get(c, 0) < need}
+    if short:
+        listed = ", ".join(f"{c}: {n}" for c, n in list(short.items())[:5])
+        raise UserError(f"{prepared['synth']}: the grid needs {need} synthetic images per class, but it holds fewer "
+                        f"({listed}); lower the largest ratio, or run with another --out to generate more")
 
 
 # --- preparation: data, generator, synthetic images, FID/KID (once per config) ---
@@ -127,7 +158,7 @@ def prepare(cfg: AblationConfig, folder: Path, cli_prefix: list[str], cells: lis
     for key in ("train", "test", "val_data"):
         if paths[key] is not None and not Path(paths[key]).exists():
             raise UserError(f"config data.{key}: {paths[key]} not found; fix the path (relative to the repo root)")
-    counts = real_class_counts(paths["train"])
+    counts = class_counts_of(paths["train"])
     prepared = {**paths, "class_counts": counts, "gan_run": resolve_path(cfg.gan.run), "synth": None, "fid": {}}
 
     if cfg.ratios != ["0"] or cfg.cas.enabled:
@@ -138,11 +169,11 @@ def prepare(cfg: AblationConfig, folder: Path, cli_prefix: list[str], cells: lis
     return prepared
 
 
-def real_class_counts(train: str) -> dict[str, int]:
-    """Images per class in the real training data (the x axis of the per-class gain plot)."""
+def class_counts_of(data: str) -> dict[str, int]:
+    """Images per class of a folder or manifest (real: the x axis of the per-class gain plot; synth: the stock)."""
     from augment.manifest import class_counts, load_manifest
 
-    return {str(k): int(v) for k, v in class_counts(load_manifest(train)).items()}
+    return {str(k): int(v) for k, v in class_counts(load_manifest(data)).items()}
 
 
 def synth_per_class(ratios: list[str], counts: dict[str, int], cas: bool) -> int:

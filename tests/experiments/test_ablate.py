@@ -29,7 +29,9 @@ if cmd == "train-gan":
     Path(opt("--out"), "00000-fakegan").mkdir(parents=True)
 elif cmd == "synth":
     out = Path(opt("--out")); out.mkdir(parents=True)
-    (out / "manifest.csv").write_text("path,label,category,source\n")
+    n = int(opt("--n"))
+    rows = "".join(f"{c}/seed{i:04d}.png,{c},,synthetic\n" for c in ("a", "b") for i in range(n))
+    (out / "manifest.csv").write_text("path,label,category,source\n" + rows)
 elif cmd == "fid":
     Path(opt("--out")).write_text(json.dumps({"fid": 12.5, "kid": 0.01, "extractor": "fake", "n_real": 5}))
 elif cmd == "train":
@@ -139,6 +141,33 @@ def test_resume_skips_finished_cells_and_retries_only_missing(setup):
         yaml.safe_dump(changed, f)
     with pytest.raises(UserError, match="options differ"):
         run_ablation(opts(cfg, resume=True), echo=lambda *_: None)
+
+
+def test_resume_runs_only_the_cells_a_grown_grid_adds(setup):
+    config, opts, count, _ = setup
+    cfg = config()
+    folder = run_ablation(opts(cfg), echo=lambda *_: None)
+    assert count("train") == 12  # 3 ratios x 3 seeds + 3 CAS
+
+    grown = yaml.safe_load(open(cfg))
+    grown["grid"]["ratios"] = [0, 0.5, 1, "balance"]
+    grown["grid"]["seeds"] = [0, 1, 2, 3]
+    with open(cfg, "w") as f:
+        yaml.safe_dump(grown, f)
+    with pytest.raises(UserError, match="options differ"):  # without --resume a changed grid is refused
+        run_ablation(opts(cfg), echo=lambda *_: None)
+    run_ablation(opts(cfg, resume=True), echo=lambda *_: None)
+    # new: ratio 0.5 for seeds 0-2, every ratio for seed 3, one more CAS seed; nothing re-prepared
+    assert count("train") == 12 + 3 + 4 + 1
+    assert (count("train-gan"), count("synth")) == (1, 1)
+    assert len(pd.read_csv(folder / "results.csv")) == 20
+
+    grown["grid"]["ratios"] = [0, 0.5, 1, 2, "balance"]  # ratio 2 needs 16 synthetic per class; the folder has 8
+    with open(cfg, "w") as f:
+        yaml.safe_dump(grown, f)
+    with pytest.raises(UserError, match="needs 16 synthetic images per class"):
+        run_ablation(opts(cfg, resume=True), echo=lambda *_: None)
+    assert count("train") == 20
 
 
 def test_failing_cell_is_recorded_and_the_grid_goes_on(setup):
