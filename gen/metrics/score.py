@@ -132,9 +132,14 @@ def _run(ctx: _Ctx, real: Images, label: str | None, fake_input, n_fake: int) ->
         feature_extractor_internal_dtype=dtype, cache_root=_cache_root(), cache=ctx.cache_base is not None,
         kid_subset_size=min(KID_SUBSET, n_real, n_fake), **{s.flag: True for s in specs},
     )
+    h, w = ctx.size
     if binary and ctx.cache_base is not None:
-        h, w = ctx.size
         kwargs["input2_cache_name"] = f"synthmix-{ctx.cache_base}-{_slug(label)}-{h}x{w}-{dtype}"
+    if ctx.cache_base is not None and isinstance(fake_input, UInt8Images) and not torch.is_tensor(fake_input.images):
+        # A synth folder is often scored twice (against the training set, then the test set): cache its features
+        # too, keyed by content like the reals. Tensors and generators are fresh each call, so never cached.
+        key = fingerprint(fake_input.images, f"resize={ctx.resize}")
+        kwargs["input1_cache_name"] = f"synthmix-fake-{key}-{_slug(label)}-{h}x{w}-{dtype}"
     if isinstance(fake_input, SampledImages):
         kwargs["input1"] = GenerativeModelModuleWrapper(fake_input, 1, "normal", 0)
         kwargs["input1_model_num_samples"] = n_fake
@@ -309,6 +314,7 @@ def score(real, fake, metrics=("fid", "kid"), extractor: str = "inception", per_
         per_class: score each class against its own reals (KID first, FID beside it, with counts).
         n: the most fake images used (split across classes in proportion to the reals when per_class).
         cache_name: name of the real-statistics cache (default: a fingerprint of the real files); False: no cache.
+            Fake image files are cached too, keyed by their own fingerprint (a synth folder scored twice).
         resize: resize + centre-crop every image to this size (needed when sizes are mixed).
         dtype: extractor's internal dtype; None: float64 below SMALL_SET images, else float32.
     """

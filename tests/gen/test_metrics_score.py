@@ -101,6 +101,26 @@ def test_real_statistics_are_cached_and_reused(tmp_path, monkeypatch, cache):
     assert third["cache_name"] != first["cache_name"] and third["n_real"] == 11
 
 
+def test_a_fake_folder_scored_against_two_real_sets_is_decoded_once(tmp_path, monkeypatch, cache):
+    import augment.images
+
+    fake = write_folder(tmp_path / "fake", {"a": noisy(smooth(10, seed=7), 30)})
+    train = write_folder(tmp_path / "train", {"a": smooth(10, seed=7)})
+    test = write_folder(tmp_path / "test", {"a": smooth(10, seed=9)})
+    uncached = score(str(test), str(fake), metrics="kid", cache_name=False, **LITE0)
+    reads = []
+    orig = augment.images.load_rgb
+    monkeypatch.setattr(augment.images, "load_rgb", lambda p: reads.append(p) or orig(p))
+    score(str(train), str(fake), metrics="kid", **LITE0)
+    is_fake = [str(p).startswith(str(fake)) for p in reads]
+    assert sum(is_fake) >= 10
+    reads.clear()
+    vs_test = score(str(test), str(fake), metrics="kid", **LITE0)
+    is_fake = [str(p).startswith(str(fake)) for p in reads]
+    assert len(is_fake) >= 10 and not any(is_fake)  # test reals decoded, fakes came from the cache
+    assert vs_test["kid"] == pytest.approx(uncached["kid"], rel=1e-9)
+
+
 def test_generator_is_scored_without_files_classes_in_proportion():
     real = {"0": smooth(8, size=28, seed=1), "1": smooth(4, size=28, seed=2)}
     asked = []
