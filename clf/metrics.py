@@ -24,15 +24,19 @@ def compute_metrics(y_true, probs: np.ndarray, label_map: LabelMap) -> dict:
     """acc, macro/micro F1, hierarchical accuracy, per-class F1 and the confusion matrix.
 
     Hierarchical accuracy counts an image right only when its class is right AND the category with the largest
-    summed probability is its category; without categories it equals accuracy.
+    summed probability is its category; without categories it equals accuracy. Per-class F1 lists every class
+    (0 for one never seen nor predicted); macro F1 averages the classes that occur.
     """
     y_true = np.asarray(y_true)
     y_pred = probs.argmax(1)
     labels = np.arange(label_map.num_classes)
     per_class = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    # Macro over the classes that occur (true or predicted), as Kaggle's and sklearn's default: a class too small
+    # to reach the validation split would otherwise count as F1 = 0 however good the model is.
+    present = np.union1d(y_true, y_pred)
     out = {
         "acc": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
         "micro_f1": float(f1_score(y_true, y_pred, labels=labels, average="micro", zero_division=0)),
         "per_class_f1": {n: float(f) for n, f in zip(label_map.names, per_class)},
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
