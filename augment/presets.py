@@ -24,6 +24,13 @@ UPSCALE = {
     "lanczos": cv2.INTER_LANCZOS4,
 }
 
+def interpolation(upscale: str) -> int:
+    """The OpenCV flag for an --upscale name; the one place an unknown name is refused."""
+    if upscale not in UPSCALE:
+        raise UserError(f"--upscale {upscale!r}: unknown; choose one of {', '.join(UPSCALE)}")
+    return UPSCALE[upscale]
+
+
 # name -> builder(size, interpolation) returning the training-time augmentations (before normalisation).
 _PRESETS: dict[str, Callable[[int, int], list]] = {}
 
@@ -89,9 +96,7 @@ def create_transform(preset: str = "none", size: int = 224, is_training: bool = 
     """
     if preset not in _PRESETS:
         raise UserError(f"unknown augmentation preset {preset!r}; choose one of: {', '.join(_PRESETS)}")
-    if upscale not in UPSCALE:
-        raise UserError(f"unknown --upscale {upscale!r}; choose one of: {', '.join(UPSCALE)}")
-    interp = UPSCALE[upscale]
+    interp = interpolation(upscale)
     ops = _PRESETS[preset](size, interp) if is_training else _PRESETS["none"](size, interp)
     ops += [A.Normalize(mean=mean or IMAGENET_MEAN, std=std or IMAGENET_STD, max_pixel_value=255.0), ToTensorV2()]
     return A.Compose(ops, seed=seed)

@@ -31,7 +31,7 @@ RESUME_IGNORE = ("resume", "progress", "workers", "device", "out")
 
 def check_options(o: TrainOptions) -> None:
     """Refuse inconsistent options before any work is done."""
-    from augment.presets import UPSCALE, list_presets
+    from augment.presets import interpolation, list_presets
 
     if not o.model and not o.lite0_imagenet and not o.resume:
         raise UserError("--model: required; give a timm model name (e.g. resnet18) or --lite0-imagenet for "
@@ -55,8 +55,7 @@ def check_options(o: TrainOptions) -> None:
         raise UserError("--val-data and --val are alternatives; give one")
     if o.devices > 1 and not torch.cuda.is_available():
         raise UserError(f"--devices {o.devices}: several devices need CUDA GPUs; none is visible")
-    if o.upscale not in UPSCALE:
-        raise UserError(f"--upscale {o.upscale!r}: choose one of {', '.join(UPSCALE)}")
+    interpolation(o.upscale)  # a typo fails before any run folder
     from clf.freeze import parse_stages
 
     parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a typo in --stage/--trainable fails before any file

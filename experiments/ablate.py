@@ -76,8 +76,8 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     # Same folder, same config: refuse a changed grid (--resume may add values to its axes); refuse to redo
     # finished cells unless --resume.
     if (folder / "config.json").exists():
-        saved = read_config(folder).get("ablation", {})
-        check_same_options(saved, cfg.grid_dict(), ignore=grown_axes(saved, cfg.grid_dict()) if opts.resume else ())
+        saved, grid = read_config(folder).get("ablation", {}), cfg.grid_dict()
+        check_same_options(saved, grid, ignore=grown_axes(saved, grid) if opts.resume else ())
     if not opts.resume:
         ours = {c.id for c in mine}
         done = [r["cell_id"] for r in read_records(folder) if r.get("cell_id") in ours]

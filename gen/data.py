@@ -36,12 +36,9 @@ def load_real_images(df: pd.DataFrame, label_map: LabelMap, size: int, upscale: 
     import albumentations as A
     from tqdm import tqdm
 
-    from augment.presets import UPSCALE
-    from common.errors import UserError
+    from augment.presets import interpolation
 
-    if upscale not in UPSCALE:
-        raise UserError(f"--upscale {upscale!r}: unknown; choose one of {', '.join(UPSCALE)}")
-    resize = A.Compose([A.Resize(size, size, interpolation=UPSCALE[upscale])])
+    resize = A.Compose([A.Resize(size, size, interpolation=interpolation(upscale))])
     ds = ManifestDataset(df, label_map, transform=lambda image: {"image": _chw(resize(image=image)["image"])})
     loader = DataLoader(ds, batch_size=256, num_workers=num_workers, shuffle=False)
     images, targets = [], []

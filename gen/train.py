@@ -53,10 +53,9 @@ def check_options(opts: GanOptions) -> None:
         raise UserError("--score-every must be >= 0 (0: off) and --score-n at least 2")
     if opts.score_extractor not in ("auto", "inception", "effnet-lite0"):
         raise UserError(f"--score-extractor {opts.score_extractor!r}: choose auto, inception or effnet-lite0")
-    from augment.presets import UPSCALE
+    from augment.presets import interpolation
 
-    if opts.upscale not in UPSCALE:
-        raise UserError(f"--upscale {opts.upscale!r}: unknown; choose one of {', '.join(UPSCALE)}")
+    interpolation(opts.upscale)  # a typo fails before any run folder
 
 
 def make_fabric(devices: int):

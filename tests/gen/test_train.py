@@ -63,6 +63,13 @@ def test_per_class_refuses_a_small_class(gan_data, tiny_opts):
     assert not any((data.parent / "runs").glob("*")) if (data.parent / "runs").exists() else True
 
 
+def test_an_upscale_typo_fails_before_any_run_folder(gan_data, tiny_opts, tmp_path):
+    data = gan_data({"cat": 6, "dog": 6})
+    with pytest.raises(UserError, match=r"--upscale 'bicubc': unknown; choose one of nearest"):
+        train_gan(tiny_opts(data, upscale="bicubc"))
+    assert not (tmp_path / "runs").exists()
+
+
 def test_init_from_loads_weights_and_refuses_other_classes(gan_data, tiny_opts):
     data = gan_data()
     src = train_gan(tiny_opts(data))
