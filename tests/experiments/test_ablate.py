@@ -169,6 +169,14 @@ def test_resume_runs_only_the_cells_a_grown_grid_adds(setup):
         run_ablation(opts(cfg, resume=True), echo=lambda *_: None)
     assert count("train") == 20
 
+    grown["grid"]["ratios"] = [0, 0.5, 1, "balance"]
+    grown["grid"]["seeds"] = [0, 1, 3]  # a value dropped is not growth: refused even with --resume
+    with open(cfg, "w") as f:
+        yaml.safe_dump(grown, f)
+    with pytest.raises(UserError, match="options differ.*seeds"):
+        run_ablation(opts(cfg, resume=True), echo=lambda *_: None)
+    assert count("train") == 20
+
 
 def test_failing_cell_is_recorded_and_the_grid_goes_on(setup):
     config, opts, count, _ = setup
