@@ -209,7 +209,7 @@ def synth_cmd(classifier, min_confidence, **kw):
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--cache-name", default=None, help="Name for the cached real statistics (default: content hash).")
-@click.option("--no-cache", is_flag=True, help="Recompute the real statistics.")
+@click.option("--no-cache", is_flag=True, help="Recompute the real statistics and the fakes' features.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", required=True, help="metrics.json to write.")
 def fid(**kw):
