@@ -190,8 +190,11 @@ def synth_cmd(classifier, min_confidence, **kw):
     for name, made in df.attrs["generated"].items():
         kept = df.attrs["kept"][name]
         click.echo(f"{name}: {kept}/{made} kept" if score_fn else f"{name}: {made} images")
-    click.echo(f"wrote {len(df)} images and {kw['out']}/manifest.csv (checkpoint {df.attrs['checkpoint']}, "
-               f"step {df.attrs['step']})")
+    from gen.quality import format_quality
+
+    click.echo("\n".join(["variety and class (quality.json):", *format_quality(df.attrs["quality"])]))
+    click.echo(f"wrote {len(df)} images, {kw['out']}/manifest.csv and quality.json (checkpoint "
+               f"{df.attrs['checkpoint']}, step {df.attrs['step']})")
 
 
 # --- fid (issue 4) ---

@@ -1,12 +1,23 @@
-"""Benchmark (not a test): SynthMix's train-gan vs a minimal plain-PyTorch conditional DCGAN, same CPU time budget.
+"""Benchmark (not a test): SynthMix's conditional GANs vs an independent plain-PyTorch cDCGAN, same time budget.
 
-CIFAR-10, 10% of the training set (500 per class), 32 px. Both use the same DCGAN nets and width; the plain loop
-has no Fabric, DiffAugment, EMA, balanced sampler, logging or snapshots. Reported: images/s of each, their ratio,
-and KID/FID of each (gen.metrics, EfficientNet-Lite0 features on CPU) against the 5,000 real training images.
+Trainers (`--trainers`, comma list; each gets the same wall-clock training budget, batch and width):
+  synthmix:<g_cond>[:<d_arch>]  train-gan itself (e.g. synthmix:shared, synthmix:cbn, synthmix:shared:projected)
+  legacy                        train-gan with the generator SynthMix had before format 2 (class embedding beside z),
+                                for the record; built here, since the product can no longer load it
+  baseline                      a minimal conditional DCGAN written directly in PyTorch with its own networks and
+                                nothing of SynthMix's (the classic recipe: BN discriminator with the label as an
+                                input plane, BCE, Adam 2e-4/0.5, label embedding into G's input, uniform batches)
 
-    .venv/bin/python bench/bench_gan.py --budget-s 120 --width 32
+Each trainer is scored the same way: per-class diversity of 256 fakes / the reals' (gen.quality), classifier
+agreement (gen.judge, one judge trained on the reals once and shared by every trainer), and FID/KID of
+`--score-n` fakes (classes in equal shares) against all the training reals with `--extractor` (inception =
+standard FID; never judge a projected-D run by effnet-lite0, its own eyes).
 
-The archive is extracted once to ~/.cache/synthmix (never into the repository).
+    .venv/bin/python bench/bench_gan.py --data cifar500 --trainers synthmix:shared,baseline --budget-s 1200 \
+        --extractor inception --score-n 5000 --out /tmp/bench-gan
+
+`--data` is a class-per-folder dir, `cifar500` (CIFAR-10, 500 per class, seeded, from ../shared/data) or `mnist100`
+(the embedded digits, 100 per class). One JSON per trainer in --out, and a table on stdout.
 """
 from __future__ import annotations
 
@@ -17,112 +28,243 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from experiments.data_prep import cache_root, prepare_data  # noqa: E402
 
-CACHE = cache_root()
+
+def resolve_data(name: str) -> Path:
+    if name == "cifar500":
+        return Path(prepare_data({"kind": "cifar10_subset", "per_class": 500, "seed": 0})["train"])
+    if name == "mnist100":
+        prepare_data({"kind": "demo"})  # exports all 5,000 digits once
+        full = cache_root() / "mnist-demo" / "all"
+        out = cache_root() / "mnist-demo" / "per100"
+        if not out.exists():
+            import shutil
+
+            for d in sorted(p for p in full.iterdir() if p.is_dir()):
+                (out / d.name).mkdir(parents=True, exist_ok=True)
+                for f in sorted(d.iterdir())[:100]:
+                    shutil.copy(f, out / d.name / f.name)
+        return out
+    return Path(name)
 
 
-def cifar_subset(per_class: int) -> Path:
-    """A seeded `per_class` subset of CIFAR-10's training set (the archive is extracted once, shared with ablate)."""
-    return Path(prepare_data({"kind": "cifar10_subset", "per_class": per_class, "seed": 0})["train"])
+# --- the independent baseline: nothing below imports SynthMix ----------------------------------------------------
+
+class BaselineG(nn.Module):
+    """z (nz) + label embedding -> ConvTranspose stack (BN, ReLU) -> tanh, 32 px."""
+
+    def __init__(self, nz: int, ngf: int, num_classes: int):
+        super().__init__()
+        self.nz = nz
+        self.label = nn.Embedding(num_classes, num_classes)
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(nz + num_classes, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, 3, 4, 2, 1, bias=False), nn.Tanh())
+
+    def forward(self, z, y):
+        return self.net(torch.cat([z, self.label(y)], 1)[:, :, None, None])
 
 
-def plain_loop(real, num_classes: int, width: int, batch: int, budget_s: float, seed: int):
-    """The minimal conditional DCGAN loop: same nets, hinge loss, Adam(2e-4, (0.5, 0.999)), uniform batches."""
-    from gen.data import to_float
-    from gen.nets import build_discriminator, build_generator
+class BaselineD(nn.Module):
+    """image + label plane (embedding reshaped to 32x32) -> Conv stack (BN, LeakyReLU 0.2) -> logit."""
 
+    def __init__(self, ndf: int, num_classes: int):
+        super().__init__()
+        self.label = nn.Embedding(num_classes, 32 * 32)
+        self.net = nn.Sequential(
+            nn.Conv2d(4, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * 4, 1, 4, 1, 0, bias=False))
+
+    def forward(self, x, y):
+        return self.net(torch.cat([x, self.label(y).view(-1, 1, 32, 32)], 1)).flatten()
+
+
+def _dcgan_init(m):
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def train_baseline(images: torch.Tensor, targets: torch.Tensor, num_classes: int, width: int, batch: int,
+                   budget_s: float, seed: int, device: str):
+    """The classic loop on uint8 images already in memory; returns (G, steps, seconds)."""
     torch.manual_seed(seed)
-    G, D = build_generator(32, 128, width, num_classes), build_discriminator(32, width, num_classes)
+    nz = 100
+    G, D = BaselineG(nz, width, num_classes).to(device), BaselineD(width, num_classes).to(device)
+    G.apply(_dcgan_init)
+    D.apply(_dcgan_init)
     og = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     od = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    x_all = images.to(device).float().div(127.5).sub(1.0)
+    y_all = targets.to(device)
+    ones, zeros = torch.ones(batch, device=device), torch.zeros(batch, device=device)
     steps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < budget_s:
-        idx = torch.randint(0, len(real.images), (batch,))
-        x, y = to_float(real.images[idx]), real.targets[idx]
-        with torch.no_grad():
-            fake = G(torch.randn(batch, 128), y)
-        loss_d = torch.relu(1 - D(x, y)).mean() + torch.relu(1 + D(fake, y)).mean()
+        idx = torch.randint(0, len(x_all), (batch,), device=device)
+        x, y = x_all[idx], y_all[idx]
+        fake = G(torch.randn(batch, nz, device=device), y)
+        loss_d = bce(D(x, y), ones) + bce(D(fake.detach(), y), zeros)
         od.zero_grad()
         loss_d.backward()
         od.step()
-        loss_g = -D(G(torch.randn(batch, 128), y), y).mean()
+        loss_g = bce(D(fake, y), ones)
         og.zero_grad()
         loss_g.backward()
         og.step()
         steps += 1
+        if device == "cuda" and steps % 50 == 0:
+            torch.cuda.synchronize()
     return G.eval(), steps, time.perf_counter() - t0
+
+
+# --- SynthMix's generator before format 2, for the record -------------------------------------------------------
+
+def legacy_builder():
+    """build_generator for the pre-fix design: conditional BN plus a class embedding as wide as z beside z."""
+    from gen.nets.dcgan_base import DCGANGenerator
+
+    class LegacyG(DCGANGenerator):
+        def __init__(self, size, nz, ngf, num_classes):
+            super().__init__(size, nz, ngf, num_classes, "cbn")
+            self.embed = nn.Embedding(num_classes, nz)
+            self.fc = nn.Linear(2 * nz, self.fc.out_features)
+
+        def forward(self, z, y=None):
+            return super().forward(torch.cat([z, self.embed(y)], 1), y)
+
+    def build(size, nz, ngf, num_classes, cond="shared"):
+        g = LegacyG(size, nz, ngf, num_classes)
+        for m in g.modules():  # the old init: N(0, 0.02) convs/linears, the embedding N(0, 1) as nn.Embedding's
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+                nn.init.zeros_(m.bias)
+        return g
+
+    return build
+
+
+# --- scoring ------------------------------------------------------------------------------------------------------
+
+def measure(sample, names, reals, judge, extractor, score_n, seed, device) -> dict:
+    """Diversity ratio and agreement (gen.quality), FID/KID (gen.metrics) of `sample(k, n) -> uint8`."""
+    from gen.metrics import score_generator
+    from gen.quality import MAX_PER_CLASS, class_quality
+    from gen.snapshots import mean_pairwise_distance
+
+    real_div = {c: mean_pairwise_distance(reals[c][:MAX_PER_CLASS].float().div(127.5).sub(1)) for c in names}
+    fakes = {c: sample(k, MAX_PER_CLASS) for k, c in enumerate(names)}
+    q = class_quality(fakes, judge, real_div)
+    out = {"diversity_ratio_min": q["diversity_ratio_min"], "diversity_ratio_mean": q["diversity_ratio_mean"],
+           "agreement_mean": q["agreement_mean"], "agreement_min": min(r["agreement"] for r in q["per_class"].values()),
+           "per_class": q["per_class"]}
+    if score_n:
+        s = score_generator(sample, reals, class_names=names, metrics=("fid", "kid"), extractor=extractor,
+                            n=score_n, seed=seed, device=device, dtype="float32", progress=False)
+        out.update(fid=s["fid"], kid=s["kid"], protocol=s["protocol"], n_fake=s["n_fake"], n_real=s["n_real"])
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="cifar500")
+    ap.add_argument("--trainers", default="synthmix:shared,baseline")
     ap.add_argument("--budget-s", type=float, default=120.0, help="Training wall-clock seconds for each trainer.")
+    ap.add_argument("--steps", type=int, default=10**9, help="Stop SynthMix trainers earlier at this many steps.")
     ap.add_argument("--width", type=int, default=32, help="ngf = ndf.")
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--per-class", type=int, default=500)
-    ap.add_argument("--score-n", type=int, default=2000, help="Generated images per score.")
+    ap.add_argument("--score-n", type=int, default=2000, help="Generated images for FID/KID (0: skip FID).")
     ap.add_argument("--extractor", default="effnet-lite0")
-    ap.add_argument("--out", default=str(CACHE / "bench-gan" / "runs"))
+    ap.add_argument("--out", default=str(cache_root() / "bench-gan"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="auto")
     a = ap.parse_args()
 
     from augment.spec import DataSpec, load_dataset
-    from common.atomic import read_jsonl
+    from common.atomic import read_jsonl, write_json
+    from common.device import pick_device
     from gen.data import load_real_images, to_uint8
-    from gen.metrics import score_generator
+    from gen.judge import train_judge
     from gen.options import GanOptions
     from gen.synth import load_sampler
     from gen.train import train_gan
 
-    data = cifar_subset(a.per_class)
+    device = str(pick_device(a.device))
+    data = resolve_data(a.data)
     spec = DataSpec(data=str(data))
     df, label_map = load_dataset(spec, progress=False)
     real = load_real_images(df, label_map, 32, progress=False)
-    reals = {c: real.images[real.targets == k] for k, c in enumerate(label_map.names)}
     names = list(label_map.names)
-
-    def opts(steps: int) -> GanOptions:
-        return GanOptions(data=spec, out=a.out, steps=steps, batch=a.batch, ngf=a.width, ndf=a.width, seed=a.seed,
-                          snapshot_every=10**9, log_every=5, progress=False)
-
-    # SynthMix: calibrate steps/s on a short run, then train for the budget (setup time reported apart).
-    cal = train_gan(opts(10))
-    step_s = [r["step_time"] for r in read_jsonl(cal / "stats.jsonl") if "step_time" in r][-1]  # steps 6-10
-    steps = max(1, int(a.budget_s / step_s))
+    reals = {c: real.images[real.targets == k] for k, c in enumerate(names)}
     t0 = time.perf_counter()
-    run = train_gan(opts(steps))
-    total = time.perf_counter() - t0
-    rows = [r for r in read_jsonl(run / "stats.jsonl") if "step_time" in r]
-    train_s = rows[-1]["elapsed_s"]
-    ours_ips = steps * a.batch / train_s
-    sample_ours, _ = load_sampler(run)
+    jnet, jinfo = train_judge(real.images, real.targets, len(names), seed=0, device=device)
+    judge = (jnet, jinfo, names)
+    print(f"judge: held-out real accuracy {jinfo['real_acc']:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    out_dir = Path(a.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
 
-    # Plain loop, same budget, same process.
-    G, plain_steps, plain_s = plain_loop(real, len(names), a.width, a.batch, train_s, a.seed)
-    plain_ips = plain_steps * a.batch / plain_s
+    results = []
+    for trainer in a.trainers.split(","):
+        parts = trainer.split(":")
+        row = {"trainer": trainer, "data": str(data), "budget_s": a.budget_s, "width": a.width, "batch": a.batch,
+               "threads": torch.get_num_threads(), "device": device, "judge_real_acc": jinfo["real_acc"]}
+        if parts[0] == "baseline":
+            G, steps, secs = train_baseline(real.images, real.targets, len(names), a.width, a.batch, a.budget_s,
+                                            a.seed, device)
 
-    @torch.no_grad()
-    def sample_plain(k: int, n: int) -> torch.Tensor:
-        g = torch.Generator().manual_seed(10**6 * (k + 1))
-        return to_uint8(G(torch.randn(n, 128, generator=g), torch.full((n,), k, dtype=torch.long)))
+            @torch.no_grad()
+            def sample(k, n, G=G):
+                g = torch.Generator().manual_seed(10**6 * (k + 1))
+                z = torch.randn(n, G.nz, generator=g).to(device)
+                return to_uint8(G(z, torch.full((n,), k, dtype=torch.long, device=device))).cpu()
+            torch.save(G.state_dict(), out_dir / f"{trainer.replace(':', '-')}_G.pt")
+            row.update(steps=steps, train_s=round(secs, 1))
+        else:
+            import gen.synth as gsynth
+            import gen.train as gtrain
 
-    def score(fn):
-        return score_generator(fn, reals, class_names=names, metrics=("kid", "fid"), extractor=a.extractor,
-                               n=a.score_n, seed=a.seed)
+            saved = gtrain.build_generator, gsynth.build_generator
+            if parts[0] == "legacy":
+                gtrain.build_generator = gsynth.build_generator = legacy_builder()
+                g_cond, d_arch = "cbn", "dcgan"
+            else:
+                g_cond, d_arch = parts[1], parts[2] if len(parts) > 2 else "dcgan"
+            opts = GanOptions(data=spec, out=str(out_dir / "runs"), steps=a.steps, max_minutes=a.budget_s / 60,
+                              batch=a.batch, ngf=a.width, ndf=a.width, seed=a.seed, g_cond=g_cond, d_arch=d_arch,
+                              snapshot_every=10**9, log_every=10, progress=False, judge_steps=0)
+            try:
+                run = train_gan(opts)
+                rows = [r for r in read_jsonl(run / "stats.jsonl") if "step_time" in r]
+                steps, secs = rows[-1]["step"], rows[-1]["elapsed_s"]
+                sample, _ = load_sampler(run, device=device)
+                row.update(run=str(run), steps=steps, train_s=round(secs, 1))
+                row.update(measure(sample, names, reals, judge, a.extractor, a.score_n, a.seed, device))
+            finally:
+                gtrain.build_generator, gsynth.build_generator = saved
+        if parts[0] == "baseline":
+            row.update(measure(sample, names, reals, judge, a.extractor, a.score_n, a.seed, device))
+        row["images_per_s"] = round(row["steps"] * a.batch / row["train_s"], 1)
+        write_json(out_dir / f"{trainer.replace(':', '-')}.json", row)
+        results.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k != "per_class"}), flush=True)
 
-    s_ours, s_plain = score(sample_ours), score(sample_plain)
-    result = {
-        "budget_s": a.budget_s, "width": a.width, "batch": a.batch, "threads": torch.get_num_threads(),
-        "synthmix": {"steps": steps, "train_s": round(train_s, 1), "setup_s": round(total - train_s, 1),
-                     "images_per_s": round(ours_ips, 1), "kid": s_ours["kid"], "fid": s_ours["fid"]},
-        "plain": {"steps": plain_steps, "train_s": round(plain_s, 1), "images_per_s": round(plain_ips, 1),
-                  "kid": s_plain["kid"], "fid": s_plain["fid"]},
-        "ratio_images_per_s": round(ours_ips / plain_ips, 3), "protocol": s_ours["protocol"], "run": str(run),
-    }
-    print(json.dumps(result, indent=2))
+    print("\n| trainer | steps | images/s | FID | KID | diversity/real min | mean | agreement mean | min |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['trainer']} | {r['steps']} | {r['images_per_s']} | {r.get('fid', float('nan')):.1f} | "
+              f"{r.get('kid', float('nan')):.3f} | {r['diversity_ratio_min']:.2f} | {r['diversity_ratio_mean']:.2f} | "
+              f"{r['agreement_mean']:.2f} | {r['agreement_min']:.2f} |")
 
 
 if __name__ == "__main__":

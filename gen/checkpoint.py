@@ -15,8 +15,8 @@ from common.atomic import atomic_path
 from common.errors import UserError
 
 FORMAT = "synthmix-gan"
-VERSION = 1
-ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf")
+VERSION = 2  # 2: G without the class embedding beside z (g_cond), d_arch; format 1 cannot be loaded
+ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch")
 
 
 def rng_to_safe(state: dict) -> dict:
@@ -63,6 +63,10 @@ def load_checkpoint(path: str | Path) -> dict:
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise UserError(f"{path}: not a SynthMix GAN checkpoint (a classifier's or another tool's file?); "
                         "pass a train-gan run folder or its last.pt/best.pt")
+    if ckpt.get("version", 1) < VERSION or "g_cond" not in ckpt.get("arch", {}):
+        raise UserError(f"{path}: a checkpoint of the old generator (format {ckpt.get('version', 1)}: class "
+                        "embedding beside z, which made every class one image); this version cannot load it; "
+                        "train a new GAN with train-gan")
     return ckpt
 
 

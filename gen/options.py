@@ -16,8 +16,11 @@ class GanOptions:
     data: DataSpec = field(default_factory=lambda: DataSpec(data=""))
     out: str = "runs"
     mode: str = "conditional"          # one class-conditional G/D, or one unconditional G/D per class
+    g_cond: str = "shared"             # how the class reaches G: shared (BigGAN embedding + hierarchical z) | cbn
+    d_arch: str = "dcgan"              # dcgan (spectral-norm projection D) | projected (frozen Lite0 features)
     size: int = 32                     # 32 | 64 | 128 px
     steps: int = 5000                  # G steps (per class model in per-class mode)
+    max_minutes: float = 0.0           # stop (checkpoint and all) after this much training time; 0: no limit
     batch: int = 64                    # real images per D step (per device, per class model)
     diffaug: str = DEFAULT_DIFFAUG     # DiffAugment policy; "none" turns it off
     loss: str = "hinge"                # hinge | ns
@@ -39,6 +42,7 @@ class GanOptions:
     score_metrics: str = "kid"         # gen.metrics names, the first is the headline (best.pt follows it)
     score_extractor: str = "auto"      # inception | effnet-lite0 | auto (inception on GPU, effnet-lite0 on CPU)
     devices: int = 1                   # GPUs (DDP through Lightning Fabric); CPU always uses one process
+    judge_steps: int | None = None     # steps of the agreement classifier on the reals (None: auto, 0: none)
     num_workers: int = 0               # decoding workers for the one-time load of real images
     resume: str | None = None          # run folder to continue exactly
     init_from: str | None = None       # checkpoint to take weights from (step 0, fresh optimisers)
@@ -46,7 +50,7 @@ class GanOptions:
 
 
 # Options that may change when resuming: how long, where from, and how the run is watched.
-RESUME_IGNORE = ("steps", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every", "score_n",
+RESUME_IGNORE = ("steps", "max_minutes", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every", "score_n",
                  "score_metrics", "num_workers", "progress", "devices")
 
 

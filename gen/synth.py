@@ -1,7 +1,10 @@
 """`synth`: class-conditional samples from a trained GAN, one PNG per (class, seed), plus manifest.csv.
 
-Every image comes from its own seed (z = randn(nz) from torch.Generator().manual_seed(seed)) through G_ema in
-eval mode, so `--class X --seeds S` regenerates exactly one image of an earlier batch (stylegan2-ada's rule).
+Every image comes from its own seed (z = randn(nz) from torch.Generator().manual_seed(seed)) through G_ema with
+standing BN statistics (gen.sampling: fixed noise, so deterministic), so `--class X --seeds S` regenerates exactly
+one image of an earlier batch (stylegan2-ada's rule). OUT/quality.json gives each class's diversity (mean pairwise
+distance, beside the reals' from the run) and classifier agreement (the run's judge.pt), so variety and class
+correctness are checked where the images are made.
 The optional classifier filter takes a plain function, so gen never imports clf.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from gen.checkpoint import load_checkpoint, resolve_checkpoint
 from gen.data import to_uint8
 from gen.nets import build_generator
 from gen.options import SynthOptions
+from gen.sampling import generate, score_seeds, with_standing_stats
 
 ScoreFn = Callable[[torch.Tensor, str], torch.Tensor]
 
@@ -33,9 +37,9 @@ class GanSampler:
         k = len(self.names) if self.conditional else 0
         self.gens = []
         for state in ckpt["models"]:
-            G = build_generator(a["size"], a["nz"], a["ngf"], k)
+            G = build_generator(a["size"], a["nz"], a["ngf"], k, a["g_cond"])
             G.load_state_dict(state["G_ema"])
-            self.gens.append(G.to(device).eval().requires_grad_(False))
+            self.gens.append(with_standing_stats(G, a["nz"], k, device))
 
     def class_index(self, name: str) -> int:
         if name not in self.names:
@@ -46,13 +50,9 @@ class GanSampler:
     def generate(self, k: int, seeds: list[int], batch: int = 64) -> torch.Tensor:
         """uint8 (len(seeds), 3, size, size) images of class index k, image i from seeds[i]."""
         G = self.gens[0] if self.conditional else self.gens[k]
-        out = []
-        for i in range(0, len(seeds), batch):
-            z = torch.stack([torch.randn(self.nz, generator=torch.Generator().manual_seed(int(s)))
-                             for s in seeds[i:i + batch]]).to(self.device)
-            y = torch.full((len(z),), k, dtype=torch.long, device=self.device) if self.conditional else None
-            out.append(to_uint8(G(z, y)).cpu())
-        return torch.cat(out) if out else torch.empty(0, 3, self.size, self.size, dtype=torch.uint8)
+        if not seeds:
+            return torch.empty(0, 3, self.size, self.size, dtype=torch.uint8)
+        return to_uint8(generate(G, self.nz, k if self.conditional else None, seeds, self.device, batch))
 
 
 def open_gan(gan: str | Path, checkpoint: str | None = "auto", device: str = "auto") -> tuple[GanSampler, Path]:
@@ -66,12 +66,12 @@ def open_gan(gan: str | Path, checkpoint: str | None = "auto", device: str = "au
 def load_sampler(run: str | Path, checkpoint: str | None = None, device: str = "auto"):
     """For gen.metrics (`fid --gan RUN`): `(sample_fn(class_index, n) -> uint8 (n, 3, H, W), class_names)`.
 
-    Class k's images use seeds 10**6 * (k + 1) + i, i < n: fixed, and disjoint from synth's usual 0..n-1.
+    Class k's images use gen.sampling.score_seeds (the seeds train-gan scores with): fixed, disjoint from synth's.
     """
     sampler, _ = open_gan(run, checkpoint, device)
 
     def sample_fn(k: int, n: int) -> torch.Tensor:
-        return sampler.generate(k, [10**6 * (k + 1) + i for i in range(n)])
+        return sampler.generate(k, score_seeds(k, n))
 
     return sample_fn, sampler.names
 
@@ -85,7 +85,8 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     from tqdm import tqdm
 
     from augment.manifest import save_manifest
-    from common.atomic import atomic_dir
+    from common.atomic import atomic_dir, write_json
+    from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity
     from common.seeding import parse_seeds
 
     if (score_fn is None) != (opts.min_confidence is None):
@@ -116,7 +117,7 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
 
     from PIL import Image
 
-    rows, generated, kept = [], {}, {}
+    rows, generated, kept, sample = [], {}, {}, {}
     gan_run = str(ckpt_path.parent.resolve())
     with atomic_dir(out) as tmp:
         for name, k in zip(names, indices):
@@ -127,6 +128,9 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
                 keep = torch.ones(len(chunk), dtype=torch.bool)
                 if score_fn is not None:
                     keep = torch.as_tensor(score_fn(imgs, name)).float().cpu() >= opts.min_confidence
+                have = len(sample.get(name, ()))
+                if have < MAX_PER_CLASS:
+                    sample[name] = torch.cat([sample.get(name, imgs[:0]), imgs[keep][:MAX_PER_CLASS - have]])
                 for s, img, ok in zip(chunk, imgs, keep.tolist()):
                     if not ok:
                         continue
@@ -140,7 +144,10 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
         df = pd.DataFrame(rows, columns=["path", "label", "category", "source", "gan_run", "checkpoint", "seed",
                                          "gan_step"])
         save_manifest(df, tmp / "manifest.csv")
-    df.attrs.update(generated=generated, kept=kept, checkpoint=str(ckpt_path), step=sampler.step)
+        quality = class_quality(sample, load_run_judge(ckpt_path.parent), run_real_diversity(ckpt_path.parent))
+        quality.update(checkpoint=str(ckpt_path.resolve()), step=sampler.step, generated=generated, kept=kept)
+        write_json(tmp / "quality.json", quality)
+    df.attrs.update(generated=generated, kept=kept, checkpoint=str(ckpt_path), step=sampler.step, quality=quality)
     return df
 
 

@@ -23,13 +23,15 @@ from gen.data import RealImages, StepSampler, load_real_images, to_float
 from gen.diffaug import parse_policy
 from gen.gan import GanPair
 from gen.losses import LOSSES
-from gen.nets import RESOLUTIONS, build_discriminator, build_generator
+from gen.judge import agreement, load_judge, save_judge, train_judge
+from gen.nets import CONDS, D_ARCHS, RESOLUTIONS, build_discriminator, build_generator
+from gen.sampling import generate, score_seeds, with_standing_stats
 from gen.options import MODES, RESUME_IGNORE, GanOptions
 from gen.snapshots import (COLLAPSE_RATIO, COLLAPSE_WARMUP, collapsed_classes, mean_pairwise_distance, plot_losses,
                            save_grid)
 
 GRID_COLS = 8        # fakes<step>.png: one row per class, this many columns (the same noise in every row)
-DIVERSITY_N = 16     # fixed fakes per class for the mode-collapse watch
+DIVERSITY_N = 32     # fixed fakes per class for the mode-collapse watch and classifier agreement
 
 
 def check_options(opts: GanOptions) -> None:
@@ -38,8 +40,16 @@ def check_options(opts: GanOptions) -> None:
         raise UserError(f"--mode {opts.mode!r}: unknown; choose {' or '.join(MODES)}")
     if opts.size not in RESOLUTIONS:
         raise UserError(f"--size {opts.size}: not supported; choose one of {', '.join(map(str, RESOLUTIONS))}")
+    if opts.g_cond not in CONDS:
+        raise UserError(f"--g-cond {opts.g_cond!r}: unknown; choose {' or '.join(CONDS)}")
+    if opts.d_arch not in D_ARCHS:
+        raise UserError(f"--d-arch {opts.d_arch!r}: unknown; choose {' or '.join(D_ARCHS)}")
+    if opts.judge_steps is not None and opts.judge_steps < 0:
+        raise UserError(f"--judge-steps {opts.judge_steps}: must be 0 (no agreement classifier) or more")
     if opts.loss not in LOSSES:
         raise UserError(f"--loss {opts.loss!r}: unknown; choose {' or '.join(LOSSES)}")
+    if opts.max_minutes < 0:
+        raise UserError(f"--max-minutes {opts.max_minutes}: must be 0 (no limit) or more")
     for name in ("steps", "batch", "nz", "ngf", "ndf", "devices", "snapshot_every", "log_every"):
         if getattr(opts, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} {getattr(opts, name)}: must be at least 1")
@@ -82,7 +92,8 @@ def run_desc(opts: GanOptions) -> str:
 
 
 def _arch(opts: GanOptions) -> dict:
-    return {"mode": opts.mode, "size": opts.size, "nz": opts.nz, "ngf": opts.ngf, "ndf": opts.ndf}
+    return {"mode": opts.mode, "size": opts.size, "nz": opts.nz, "ngf": opts.ngf, "ndf": opts.ndf,
+            "g_cond": opts.g_cond, "d_arch": opts.d_arch}
 
 
 def train_gan(opts: GanOptions) -> Path:
@@ -103,8 +114,8 @@ def train_gan(opts: GanOptions) -> Path:
         if cfg.get("command") != "train-gan":
             raise UserError(f"--resume {run_dir}: a {cfg.get('command')!r} run, not a train-gan run; "
                             "pass a train-gan run folder")
+        resume_ckpt = load_checkpoint(run_dir / "last.pt")  # an old architecture is refused before options
         check_same_options(cfg["options"], options_dict(opts), ignore=RESUME_IGNORE)
-        resume_ckpt = load_checkpoint(run_dir / "last.pt")
         label_map = LabelMap.load(run_dir)
         df, label_map = load_dataset(opts.data, label_map=label_map, progress=opts.progress and rank0)
     else:
@@ -154,7 +165,8 @@ def train_gan(opts: GanOptions) -> Path:
             rows = [r for r in read_jsonl(run_dir / "stats.jsonl") if r.get("step", 0) <= step]
             write_text(run_dir / "stats.jsonl", "".join(_jsonl(r) for r in rows))
 
-    watch = _Watch(real, names, opts, fabric.device)
+    judge = _judge(run_dir, real, names, opts, fabric.device, rank0, resume_ckpt is not None)
+    watch = _Watch(real, names, opts, fabric.device, judge)
     if rank0 and resume_ckpt is None:
         save_grid(run_dir / "reals.png", watch.real_grid(), nrow=GRID_COLS)
     if resume_ckpt is not None:
@@ -183,8 +195,8 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
     policy = parse_policy(opts.diffaug)
     pairs = []
     for _ in range(n_models):
-        G = build_generator(opts.size, opts.nz, opts.ngf, num_classes)
-        D = build_discriminator(opts.size, opts.ndf, num_classes)
+        G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond)
+        D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch)
         opt_g = torch.optim.Adam(G.parameters(), lr=opts.lr_g, betas=(opts.beta1, opts.beta2))
         opt_d = torch.optim.Adam(D.parameters(), lr=opts.lr_d, betas=(opts.beta1, opts.beta2))
         Gw, opt_g = fabric.setup(G, opt_g)
@@ -196,13 +208,28 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
     return pairs
 
 
+def _judge(run_dir: Path, real: RealImages, names: list[str], opts: GanOptions, device, rank0: bool, resumed: bool):
+    """The agreement classifier: trained on the reals once per run (judge.pt), reloaded on resume; None if off."""
+    if opts.judge_steps == 0 or len(names) < 2:
+        return None
+    path = run_dir / "judge.pt"
+    if resumed and path.is_file():
+        net, info, _ = load_judge(path, device)
+        return net, info
+    net, info = train_judge(real.images, real.targets, len(names), seed=opts.seed, device=device,
+                            steps=opts.judge_steps)
+    if rank0:
+        save_judge(path, net, info, names)
+    return net, info
+
+
 class _Watch:
     """Fixed noise and fixed real images: sample grids and the per-class diversity (mode-collapse watch)."""
 
-    def __init__(self, real: RealImages, names: list[str], opts: GanOptions, device):
+    def __init__(self, real: RealImages, names: list[str], opts: GanOptions, device, judge=None):
         g = torch.Generator().manual_seed(opts.seed + 1_000_003)  # private: never touches the training RNG
         self.z = torch.randn(DIVERSITY_N, opts.nz, generator=g).to(device)
-        self.names, self.device = names, device
+        self.names, self.device, self.nz, self.judge = names, device, opts.nz, judge
         self.real_by_class = []
         for k in range(len(names)):
             idx = torch.nonzero(real.targets == k).flatten()[:64]
@@ -226,16 +253,25 @@ class _Watch:
 
     @torch.no_grad()
     def fakes(self, pairs: list[GanPair]) -> list[torch.Tensor]:
-        """DIVERSITY_N fakes per class from G_ema (eval mode: no RNG, no batch-norm statistics updated)."""
+        """DIVERSITY_N fakes per class from G_ema with standing BN statistics (a copy: no RNG, EMA untouched)."""
+        conditional = pairs[0].conditional
+        k_all = len(self.names) if conditional else 0
+        gens = [with_standing_stats(p.ema.module, self.nz, k_all, self.device) for p in pairs]
         out = []
         for k in range(len(self.names)):
-            if pairs[0].conditional:
-                G = pairs[0].ema.module
-                y = torch.full((DIVERSITY_N,), k, dtype=torch.long, device=self.device)
-            else:
-                G, y = pairs[k].ema.module, None
+            G = gens[0] if conditional else gens[k]
+            y = torch.full((DIVERSITY_N,), k, dtype=torch.long, device=self.device) if conditional else None
             out.append(G(self.z, y).float().cpu())
         return out
+
+    def agreement(self, fakes: list[torch.Tensor]) -> dict[str, float] | None:
+        """Share of each class's fakes the judge assigns to that class (None without a judge)."""
+        if self.judge is None:
+            return None
+        from gen.data import to_uint8
+
+        shares = agreement(self.judge[0], {k: to_uint8(f) for k, f in enumerate(fakes)}, self.device)
+        return {self.names[k]: round(v, 4) for k, v in shares.items()}
 
 
 def _snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: _Watch, opts: GanOptions, names: list[str],
@@ -246,9 +282,13 @@ def _snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: _Watch, opt
     div = {c: round(mean_pairwise_distance(f), 5) for c, f in zip(names, fakes)}
     collapsed = collapsed_classes(div, watch.real_div, watch.peak_div, trained=step >= COLLAPSE_WARMUP)
     watch.peak_div = {c: max(v, watch.peak_div.get(c, 0.0)) for c, v in div.items()}
-    append_jsonl(run_dir / "stats.jsonl", {"step": step, "diversity": div,
-                                           "real_diversity": {c: round(v, 5) for c, v in watch.real_div.items()},
-                                           "collapse_warning": collapsed})
+    row = {"step": step, "diversity": div, "real_diversity": {c: round(v, 5) for c, v in watch.real_div.items()},
+           "collapse_warning": collapsed}
+    agree = watch.agreement(fakes)
+    if agree is not None:
+        row.update(agreement=agree, agreement_mean=round(sum(agree.values()) / len(agree), 4),
+                   judge_real_acc=watch.judge[1]["real_acc"])
+    append_jsonl(run_dir / "stats.jsonl", row)
     if collapsed:
         from tqdm import tqdm
 
@@ -292,7 +332,11 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
         dt = time.perf_counter() - t0
         acc["step_time"].append(dt)
         bar.update(1)
-        if step % opts.log_every == 0 or step == opts.steps:
+        # A deadline ends the run like its last step would (stats, snapshot, checkpoint); ranks agree on it.
+        out_of_time = opts.max_minutes > 0 and bool(fabric.broadcast(time.perf_counter() - t_start
+                                                                     >= 60 * opts.max_minutes))
+        last = step == opts.steps or out_of_time
+        if step % opts.log_every == 0 or last:
             row = {"step": step, **{k: float(np.mean(v)) for k, v in acc.items()}}
             row["images_per_s"] = n_images / row["step_time"]
             row["elapsed_s"] = time.perf_counter() - t_start
@@ -301,11 +345,15 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
                 append_jsonl(run_dir / "stats.jsonl", row)
             acc.clear()
         score_now = scorer is not None and step % opts.score_every == 0
-        if rank0 and (step % opts.snapshot_every == 0 or step == opts.steps or score_now):
+        if rank0 and (step % opts.snapshot_every == 0 or last or score_now):
             _snapshot(run_dir, step, pairs, watch, opts, names, fabric)
         if score_now:
             scorer(step)  # after the snapshot, so last.pt is the checkpoint that was measured
         fabric.barrier()
+        if out_of_time:
+            tqdm.write(f"train-gan: --max-minutes {opts.max_minutes} reached at step {step}; resume with "
+                       "--resume to train on")
+            break
     bar.close()
 
 
@@ -327,21 +375,19 @@ class _Scorer:
 
     @torch.no_grad()
     def _sample(self, k: int, n: int) -> torch.Tensor:
+        """The same seeds as `fid --gan` (gen.sampling.score_seeds), so the tracked score is reproducible."""
         from gen.data import to_uint8
 
-        g = torch.Generator().manual_seed(10**6 * (k + 1))  # the same noise at every scoring step
-        G = self.pairs[0].ema.module if self.pairs[0].conditional else self.pairs[k].ema.module
-        out = []
-        for i in range(0, n, 256):
-            z = torch.randn(min(256, n - i), self.opts.nz, generator=g).to(self.device)
-            y = torch.full((len(z),), k, dtype=torch.long, device=self.device) if self.pairs[0].conditional else None
-            out.append(to_uint8(G(z, y)).cpu())
-        return torch.cat(out)
+        conditional = self.pairs[0].conditional
+        G = self.gens[0] if conditional else self.gens[k]
+        return to_uint8(generate(G, self.opts.nz, k if conditional else None, score_seeds(k, n), self.device))
 
     def __call__(self, step: int) -> None:
         from tqdm import tqdm
 
         state = get_rng_state()  # scoring must not move the training RNG (exact resume)
+        k_all = len(self.names) if self.pairs[0].conditional else 0
+        self.gens = [with_standing_stats(p.ema.module, self.opts.nz, k_all, self.device) for p in self.pairs]
         result = self.score_generator(self._sample, self.real, class_names=self.names,
                                       metrics=tuple(m.strip() for m in self.opts.score_metrics.split(",")),
                                       extractor=self.extractor, n=self.opts.score_n, seed=self.opts.seed,

@@ -59,8 +59,59 @@ def run_fid(opts: FidOptions) -> dict:
                    class_names=class_names)
     result.update(real=str(opts.real), fake=str(opts.fake) if opts.fake else None, gan=opts.gan,
                   checkpoint=opts.checkpoint)
+    quality = _quality(opts, fake, class_names)
+    if quality is not None:
+        result["quality"] = quality
     write_json(opts.out, result)
     return result
+
+
+def _quality(opts: FidOptions, fake, class_names) -> dict | None:
+    """Per-class diversity and classifier agreement beside FID: from the GAN run (--gan), or from the train-gan
+    run a synth folder's manifest names (--fake); None when the fakes have no classes."""
+    from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity
+
+    if opts.gan is not None:
+        fakes = {c: fake(k, MAX_PER_CLASS) for k, c in enumerate(class_names)}
+        run = Path(opts.gan)
+    else:
+        fakes, run = _fake_folder_sample(Path(opts.fake), MAX_PER_CLASS)
+        if not fakes:
+            return None
+    if run is None:
+        return class_quality(fakes)
+    return class_quality(fakes, load_run_judge(run), run_real_diversity(run))
+
+
+def _fake_folder_sample(folder: Path, n: int):
+    """Up to n uint8 images per class folder (same size only), and the train-gan run its manifest names."""
+    import numpy as np
+    import torch
+
+    from augment.images import load_rgb
+    from gen.metrics.imagesets import load_groups
+
+    try:
+        groups = load_groups(folder, "fake")
+    except UserError:
+        return {}, None
+    if None in groups:
+        return {}, None
+    fakes = {}
+    for c, paths in groups.items():
+        arrs = [load_rgb(p) for p in sorted(paths)[:n]]
+        if len({a.shape for a in arrs}) != 1:
+            return {}, None  # mixed sizes: no pixel-space diversity
+        fakes[c] = torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).contiguous()
+    run = None
+    manifest = folder / "manifest.csv"
+    if manifest.is_file():
+        import pandas as pd
+
+        col = pd.read_csv(manifest, usecols=lambda c: c == "gan_run")
+        if "gan_run" in col and col["gan_run"].notna().any():
+            run = Path(col["gan_run"].dropna().iloc[0])
+    return fakes, run
 
 
 def _fmt(v) -> str:
@@ -89,4 +140,8 @@ def format_result(result: dict) -> str:
                                           for i, cell in enumerate(row)))
     if result.get("fid_note"):
         lines.append(f"  note: {result['fid_note']}")
+    if result.get("quality"):
+        from gen.quality import format_quality
+
+        lines += ["  variety and class:", *format_quality(result["quality"])]
     return "\n".join(lines)

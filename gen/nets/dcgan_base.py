@@ -4,10 +4,21 @@ mimicry keeps `dcgan_32.py`, `dcgan_64.py`, ...; here the three sizes differ onl
 blocks sit between 4x4 and the output, so one class with `size` keeps them from drifting apart.
 
 Generator: z -> linear -> 4x4 -> (ConvTranspose 4x4/2 + BN + ReLU) x log2(size/4) -> conv 3x3 -> tanh.
-Conditional generators replace BN by class-conditional BN (per-class gain and bias, as in the projection-
-discriminator paper's generator) and take a class embedding beside z. Discriminator: a 3x3 input conv, then DCGAN's 4x4/2 convs, all spectral-norm
-with LeakyReLU 0.1; global sum pooling, a linear output and, when conditional, the projection term <embed(y), h>
-(Miyato & Koyama 2018). SNGAN's extra 3x3 convs per block are left out: they cost 2.5x the CPU time per step.
+Conditional generators replace BN by class-conditional BN; how the class reaches those BN layers is `cond`:
+
+- "shared" (default): BigGAN's shared class embedding with hierarchical z. z is split into one chunk per
+  layer; each conditional BN takes its gain and bias from a linear map of [its z chunk, embed(y)], so both the
+  class and the noise reach every resolution.
+- "cbn": per-class gain and bias looked up in a table (the projection-discriminator paper's generator).
+
+SynthMix before format 2 also concatenated a class embedding as wide as z beside z: G learned to read the class
+from it and ignore z (within-class variance 0.72 -> 0.012 of the output's in 500 steps), so every class came out
+as one image. That design is gone; its checkpoints are refused (gen.checkpoint).
+
+Discriminator ("dcgan"): a 3x3 input conv, then DCGAN's 4x4/2 convs, all spectral-norm with LeakyReLU 0.1;
+global sum pooling, a linear output and, when conditional, the projection term <embed(y), h> (Miyato & Koyama
+2018). SNGAN's extra 3x3 convs per block are left out: they cost 2.5x the CPU time per step. The other
+discriminator, on frozen pretrained features, is in gen.nets.projected.
 """
 from __future__ import annotations
 
@@ -36,49 +47,79 @@ def _widths(size: int, base: int) -> list[int]:
 
 
 class CondBatchNorm2d(nn.Module):
-    """BatchNorm whose gain and bias are looked up per class; plain affine BN when num_classes == 0."""
+    """BatchNorm whose gain and bias depend on a condition; plain affine BN when unconditional.
 
-    def __init__(self, channels: int, num_classes: int):
+    `cond_dim == 0`: gain and bias looked up per class index (`num_classes` rows). `cond_dim > 0`: they are a
+    linear map of a condition vector (BigGAN: [z chunk, shared class embedding]), gain = 1 + W_g c.
+    """
+
+    def __init__(self, channels: int, num_classes: int, cond_dim: int = 0):
         super().__init__()
-        self.num_classes = num_classes
-        self.bn = nn.BatchNorm2d(channels, affine=num_classes == 0)
-        if num_classes:
+        self.num_classes, self.cond_dim = num_classes, cond_dim
+        self.bn = nn.BatchNorm2d(channels, affine=not (num_classes or cond_dim))
+        if cond_dim:
+            self.gain = nn.Linear(cond_dim, channels, bias=False)
+            self.bias = nn.Linear(cond_dim, channels, bias=False)
+        elif num_classes:
             self.gain = nn.Embedding(num_classes, channels)
             self.bias = nn.Embedding(num_classes, channels)
             nn.init.ones_(self.gain.weight)
             nn.init.zeros_(self.bias.weight)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         x = self.bn(x)
+        if self.cond_dim:
+            return x * (1 + self.gain(c))[:, :, None, None] + self.bias(c)[:, :, None, None]
         if self.num_classes:
-            x = x * self.gain(y)[:, :, None, None] + self.bias(y)[:, :, None, None]
+            x = x * self.gain(c)[:, :, None, None] + self.bias(c)[:, :, None, None]
         return x
+
+
+CONDS = ("shared", "cbn")
+SHARED_DIM = 128  # BigGAN's shared class-embedding width
 
 
 class DCGANGenerator(nn.Module):
     """z (B, nz) [+ class index y (B,)] -> image (B, 3, size, size) in [-1, 1]."""
 
-    def __init__(self, size: int = 32, nz: int = 128, ngf: int = 64, num_classes: int = 0):
+    def __init__(self, size: int = 32, nz: int = 128, ngf: int = 64, num_classes: int = 0, cond: str = "shared"):
         super().__init__()
-        self.size, self.nz, self.ngf, self.num_classes = size, nz, ngf, num_classes
+        if cond not in CONDS:
+            raise ValueError(f"cond {cond!r}: choose one of {CONDS}")
+        self.size, self.nz, self.ngf, self.num_classes, self.cond = size, nz, ngf, num_classes, cond
         w = _widths(size, ngf)
-        # The class also enters beside z (as in BigGAN's shared embedding): conditional BN alone lets z dominate
-        # for hundreds of steps, so early samples ignore their class.
-        self.embed = nn.Embedding(num_classes, nz) if num_classes else None
-        self.fc = nn.Linear(2 * nz if num_classes else nz, 4 * 4 * w[0])
-        self.bn0 = CondBatchNorm2d(w[0], num_classes)
+        self.hier = bool(num_classes) and cond == "shared"
+        if self.hier:
+            # Hierarchical z: chunk 0 feeds the 4x4 map, chunk i the i-th conditional BN.
+            n = len(w)
+            self.chunks = [nz // (n + 1) + (1 if i < nz % (n + 1) else 0) for i in range(n + 1)]
+            self.shared = nn.Embedding(num_classes, SHARED_DIM)
+            norms = [CondBatchNorm2d(c, num_classes, self.chunks[i + 1] + SHARED_DIM) for i, c in enumerate(w)]
+            fc_in = self.chunks[0]
+        else:
+            norms = [CondBatchNorm2d(c, num_classes) for c in w]
+            fc_in = nz
+        self.fc = nn.Linear(fc_in, 4 * 4 * w[0])
+        self.bn0 = norms[0]
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 4, 2, 1) for a, b in zip(w[:-1], w[1:]))
-        self.bns = nn.ModuleList(CondBatchNorm2d(b, num_classes) for b in w[1:])
+        self.bns = nn.ModuleList(norms[1:])
         self.out = nn.Conv2d(w[-1], 3, 3, 1, 1)
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.num_classes and y is None:
             raise ValueError("a conditional generator needs class indices y")
-        h = self.fc(z if self.embed is None else torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], -1, 4, 4)
-        h = self.act(self.bn0(h, y))
-        for up, bn in zip(self.ups, self.bns):
-            h = self.act(bn(up(h), y))
+        if self.hier:
+            zs = torch.split(z, self.chunks, dim=1)
+            e = self.shared(y)
+            conds = [torch.cat([zi, e], dim=1) for zi in zs[1:]]
+            h = self.fc(zs[0])
+        else:
+            conds = [y] * (1 + len(self.bns))
+            h = self.fc(z)
+        h = self.act(self.bn0(h.view(z.shape[0], -1, 4, 4), conds[0]))
+        for up, bn, c in zip(self.ups, self.bns, conds[1:]):
+            h = self.act(bn(up(h), c))
         return torch.tanh(self.out(h))
 
     @torch.no_grad()
@@ -119,16 +160,26 @@ class DCGANDiscriminator(nn.Module):
         return out
 
 
-def build_generator(size: int, nz: int, ngf: int, num_classes: int) -> DCGANGenerator:
-    """A DCGAN generator with DCGAN's N(0, 0.02) init for convolutions."""
-    g = DCGANGenerator(size, nz, ngf, num_classes)
+def build_generator(size: int, nz: int, ngf: int, num_classes: int, cond: str = "shared") -> DCGANGenerator:
+    """A DCGAN generator with DCGAN's N(0, 0.02) init (conditional-BN linear maps too: gain starts near 1)."""
+    g = DCGANGenerator(size, nz, ngf, num_classes, cond)
     for m in g.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
     return g
 
 
-def build_discriminator(size: int, ndf: int, num_classes: int) -> DCGANDiscriminator:
-    """A spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN)."""
+D_ARCHS = ("dcgan", "projected")
+
+
+def build_discriminator(size: int, ndf: int, num_classes: int, arch: str = "dcgan") -> nn.Module:
+    """'dcgan': the spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': Lite0 features."""
+    if arch == "projected":
+        from gen.nets.projected import ProjectedDiscriminator
+
+        return ProjectedDiscriminator(size, ndf, num_classes)
+    if arch != "dcgan":
+        raise ValueError(f"discriminator {arch!r}: choose one of {D_ARCHS}")
     return DCGANDiscriminator(size, ndf, num_classes)

@@ -27,7 +27,8 @@ def tiny_opts(tmp_path):
     """tiny_opts(data, **overrides) -> GanOptions with tiny widths, batch 4, 2 steps, quiet."""
     def make(data: Path, **kw) -> GanOptions:
         base = dict(data=DataSpec(data=str(data)), out=str(tmp_path / "runs"), size=32, steps=2, batch=4,
-                    nz=16, ngf=8, ndf=8, snapshot_every=2, log_every=1, min_class_images=4, progress=False)
+                    nz=16, ngf=8, ndf=8, snapshot_every=2, log_every=1, min_class_images=4, judge_steps=5,
+                    progress=False)
         base.update(kw)
         return GanOptions(**base)
     return make

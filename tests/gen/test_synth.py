@@ -22,8 +22,14 @@ def test_synth_writes_exactly_the_files_and_manifest(gan_run, tmp_path):
     out = tmp_path / "syn"
     df = synth(SynthOptions(gan=str(gan_run), classes=("dog", "cat"), seeds="0-2,7", out=str(out), batch=2))
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    expected = sorted([f"{c}/seed{s:04d}.png" for c in ("cat", "dog") for s in (0, 1, 2, 7)] + ["manifest.csv"])
+    expected = sorted([f"{c}/seed{s:04d}.png" for c in ("cat", "dog") for s in (0, 1, 2, 7)]
+                      + ["manifest.csv", "quality.json"])
     assert files == expected
+    import json
+
+    q = json.loads((out / "quality.json").read_text())  # variety and class beside the images
+    assert set(q["per_class"]) == {"cat", "dog"} and q["per_class"]["cat"]["n"] == 4
+    assert 0 <= q["per_class"]["dog"]["agreement"] <= 1 and "diversity_ratio" in q["per_class"]["dog"]
     saved = pd.read_csv(out / "manifest.csv")
     assert list(saved.columns[:7]) == ["path", "label", "category", "source", "gan_run", "checkpoint", "seed"]
     assert len(saved) == len(df) == 8 and set(saved["source"]) == {"synthetic"}
