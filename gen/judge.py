@@ -101,13 +101,14 @@ def train_judge(images: torch.Tensor, targets: torch.Tensor, num_classes: int, s
 
 
 @torch.no_grad()
-def predict(net: JudgeNet, images: torch.Tensor, device="cpu", batch: int = 256) -> torch.Tensor:
-    """Class index per uint8 image."""
+def predict(net: JudgeNet, images: torch.Tensor, device=None, batch: int = 256) -> torch.Tensor:
+    """Class index per uint8 image (on the judge's own device unless one is given)."""
+    device = device if device is not None else next(net.parameters()).device
     out = [net(_prep(images[i:i + batch], device)).argmax(1).cpu() for i in range(0, len(images), batch)]
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
 
 
-def agreement(net: JudgeNet, fakes_by_class: dict[int, torch.Tensor], device="cpu") -> dict[int, float]:
+def agreement(net: JudgeNet, fakes_by_class: dict[int, torch.Tensor], device=None) -> dict[int, float]:
     """{class index: share of that class's uint8 fakes the judge assigns to it}."""
     return {k: float((predict(net, x, device) == k).float().mean()) for k, x in fakes_by_class.items() if len(x)}
 
