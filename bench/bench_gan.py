@@ -176,6 +176,69 @@ def measure(sample, names, reals, judge, extractor, score_n, seed, device) -> di
     return out
 
 
+def _sampler(row: dict, names: list[str], device: str):
+    """`sample(k, n) -> uint8` of a trained row: SynthMix runs through gen.synth (standing stats), the baseline
+    in eval mode with its own fixed noise."""
+    import gen.synth as gsynth
+    from gen.data import to_uint8
+
+    if row["trainer"] == "baseline":
+        G = BaselineG(100, row["width"], len(names)).to(device)
+        G.load_state_dict(torch.load(row["G"], map_location=device, weights_only=True))
+        G.eval()
+
+        @torch.no_grad()
+        def sample(k, n):
+            g = torch.Generator().manual_seed(10**6 * (k + 1))
+            z = torch.randn(n, G.nz, generator=g).to(device)
+            return to_uint8(G(z, torch.full((n,), k, dtype=torch.long, device=device))).cpu()
+        return sample
+    saved = gsynth.build_generator
+    if row["trainer"] == "legacy":
+        gsynth.build_generator = legacy_builder()
+    try:
+        return gsynth.load_sampler(row["run"], device=device)[0]
+    finally:
+        gsynth.build_generator = saved
+
+
+def train_one(trainer: str, a, spec, real, names, out_dir: Path, device: str) -> dict:
+    """Train one trainer for the budget; the row records where its generator is."""
+    from common.atomic import read_jsonl
+    from gen.options import GanOptions
+    from gen.train import train_gan
+
+    parts = trainer.split(":")
+    row = {"trainer": trainer, "data": str(spec.data), "budget_s": a.budget_s, "width": a.width, "batch": a.batch,
+           "threads": torch.get_num_threads(), "train_device": device}
+    if parts[0] == "baseline":
+        G, steps, secs = train_baseline(real.images, real.targets, len(names), a.width, a.batch, a.budget_s,
+                                        a.seed, device)
+        row["G"] = str(out_dir / "baseline_G.pt")
+        torch.save(G.state_dict(), row["G"])
+    else:
+        import gen.train as gtrain
+
+        saved = gtrain.build_generator
+        if parts[0] == "legacy":
+            gtrain.build_generator = legacy_builder()
+            g_cond, d_arch = "cbn", "dcgan"
+        else:
+            g_cond, d_arch = parts[1], parts[2] if len(parts) > 2 else "dcgan"
+        opts = GanOptions(data=spec, out=str(out_dir / "runs"), steps=a.steps, max_minutes=a.budget_s / 60,
+                          batch=a.batch, ngf=a.width, ndf=a.width, seed=a.seed, g_cond=g_cond, d_arch=d_arch,
+                          snapshot_every=10**9, log_every=10, progress=False, judge_steps=0)
+        try:
+            run = train_gan(opts)
+        finally:
+            gtrain.build_generator = saved
+        last = [r for r in read_jsonl(run / "stats.jsonl") if "step_time" in r][-1]
+        steps, secs = last["step"], last["elapsed_s"]
+        row["run"] = str(run)
+    row.update(steps=steps, train_s=round(secs, 1), images_per_s=round(steps * a.batch / secs, 1))
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="cifar500")
@@ -186,82 +249,53 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--score-n", type=int, default=2000, help="Generated images for FID/KID (0: skip FID).")
     ap.add_argument("--extractor", default="effnet-lite0")
+    ap.add_argument("--phase", choices=["all", "train", "score"], default="all",
+                    help="train: train and record rows (e.g. one CPU process per trainer); score: measure every "
+                         "row in --out (e.g. on a GPU); all: both.")
     ap.add_argument("--out", default=str(cache_root() / "bench-gan"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="auto")
     a = ap.parse_args()
 
     from augment.spec import DataSpec, load_dataset
-    from common.atomic import read_jsonl, write_json
+    from common.atomic import write_json
     from common.device import pick_device
-    from gen.data import load_real_images, to_uint8
+    from gen.data import load_real_images
     from gen.judge import train_judge
-    from gen.options import GanOptions
-    from gen.synth import load_sampler
-    from gen.train import train_gan
 
     device = str(pick_device(a.device))
-    data = resolve_data(a.data)
-    spec = DataSpec(data=str(data))
+    spec = DataSpec(data=str(resolve_data(a.data)))
     df, label_map = load_dataset(spec, progress=False)
     real = load_real_images(df, label_map, 32, progress=False)
     names = list(label_map.names)
     reals = {c: real.images[real.targets == k] for k, c in enumerate(names)}
+    trainers = a.trainers.split(",")
+    rows = {}
+    for trainer in trainers:
+        out_dir = Path(a.out) / trainer.replace(":", "-")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if a.phase in ("all", "train"):
+            rows[trainer] = train_one(trainer, a, spec, real, names, out_dir, device)
+            write_json(out_dir / "row.json", rows[trainer])
+            print(json.dumps(rows[trainer]), flush=True)
+        else:
+            rows[trainer] = json.loads((out_dir / "row.json").read_text())
+    if a.phase == "train":
+        return
+
     t0 = time.perf_counter()
     jnet, jinfo = train_judge(real.images, real.targets, len(names), seed=0, device=device)
     judge = (jnet, jinfo, names)
     print(f"judge: held-out real accuracy {jinfo['real_acc']:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    out_dir = Path(a.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    results = []
-    for trainer in a.trainers.split(","):
-        parts = trainer.split(":")
-        row = {"trainer": trainer, "data": str(data), "budget_s": a.budget_s, "width": a.width, "batch": a.batch,
-               "threads": torch.get_num_threads(), "device": device, "judge_real_acc": jinfo["real_acc"]}
-        if parts[0] == "baseline":
-            G, steps, secs = train_baseline(real.images, real.targets, len(names), a.width, a.batch, a.budget_s,
-                                            a.seed, device)
-
-            @torch.no_grad()
-            def sample(k, n, G=G):
-                g = torch.Generator().manual_seed(10**6 * (k + 1))
-                z = torch.randn(n, G.nz, generator=g).to(device)
-                return to_uint8(G(z, torch.full((n,), k, dtype=torch.long, device=device))).cpu()
-            torch.save(G.state_dict(), out_dir / f"{trainer.replace(':', '-')}_G.pt")
-            row.update(steps=steps, train_s=round(secs, 1))
-        else:
-            import gen.synth as gsynth
-            import gen.train as gtrain
-
-            saved = gtrain.build_generator, gsynth.build_generator
-            if parts[0] == "legacy":
-                gtrain.build_generator = gsynth.build_generator = legacy_builder()
-                g_cond, d_arch = "cbn", "dcgan"
-            else:
-                g_cond, d_arch = parts[1], parts[2] if len(parts) > 2 else "dcgan"
-            opts = GanOptions(data=spec, out=str(out_dir / "runs"), steps=a.steps, max_minutes=a.budget_s / 60,
-                              batch=a.batch, ngf=a.width, ndf=a.width, seed=a.seed, g_cond=g_cond, d_arch=d_arch,
-                              snapshot_every=10**9, log_every=10, progress=False, judge_steps=0)
-            try:
-                run = train_gan(opts)
-                rows = [r for r in read_jsonl(run / "stats.jsonl") if "step_time" in r]
-                steps, secs = rows[-1]["step"], rows[-1]["elapsed_s"]
-                sample, _ = load_sampler(run, device=device)
-                row.update(run=str(run), steps=steps, train_s=round(secs, 1))
-                row.update(measure(sample, names, reals, judge, a.extractor, a.score_n, a.seed, device))
-            finally:
-                gtrain.build_generator, gsynth.build_generator = saved
-        if parts[0] == "baseline":
-            row.update(measure(sample, names, reals, judge, a.extractor, a.score_n, a.seed, device))
-        row["images_per_s"] = round(row["steps"] * a.batch / row["train_s"], 1)
-        write_json(out_dir / f"{trainer.replace(':', '-')}.json", row)
-        results.append(row)
+    for trainer, row in rows.items():
+        row.update(judge_real_acc=jinfo["real_acc"], score_device=device)
+        row.update(measure(_sampler(row, names, device), names, reals, judge, a.extractor, a.score_n, a.seed, device))
+        write_json(Path(a.out) / trainer.replace(":", "-") / "row.json", row)
         print(json.dumps({k: v for k, v in row.items() if k != "per_class"}), flush=True)
 
     print("\n| trainer | steps | images/s | FID | KID | diversity/real min | mean | agreement mean | min |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for r in results:
+    for r in rows.values():
         print(f"| {r['trainer']} | {r['steps']} | {r['images_per_s']} | {r.get('fid', float('nan')):.1f} | "
               f"{r.get('kid', float('nan')):.3f} | {r['diversity_ratio_min']:.2f} | {r['diversity_ratio_mean']:.2f} | "
               f"{r['agreement_mean']:.2f} | {r['agreement_min']:.2f} |")
