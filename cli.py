@@ -123,6 +123,16 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--size", type=click.Choice(["32", "64", "128"]), default="32", show_default=True,
               help="Image side in px.")
 @click.option("--steps", default=5000, show_default=True, help="Generator steps (per class model in per-class mode).")
+@click.option("--max-minutes", default=0.0, show_default=True,
+              help="Stop after this much training time (checkpoint and all; --resume trains on); 0: no limit.")
+@click.option("--g-cond", type=click.Choice(["shared", "cbn"]), default="shared", show_default=True,
+              help="How the class reaches G: shared = BigGAN shared embedding + hierarchical z into conditional BN; "
+                   "cbn = per-class BN gains only.")
+@click.option("--d-arch", type=click.Choice(["dcgan", "projected"]), default="dcgan", show_default=True,
+              help="Discriminator: dcgan (spectral-norm projection D) or projected (frozen ImageNet Lite0 features; "
+                   "judge it by Inception FID, never Lite0 FID).")
+@click.option("--judge-steps", default=None, type=int,
+              help="Steps of the agreement classifier trained on the reals (default: auto; 0: none).")
 @click.option("--batch", default=64, show_default=True, help="Real images per step (per GPU, per class model).")
 @click.option("--diffaug", default="color,translation,cutout", show_default=True,
               help="DiffAugment policy on real and fake before D; 'none' turns it off.")

@@ -63,6 +63,10 @@ def check_options(opts: GanOptions) -> None:
         raise UserError("--score-every must be >= 0 (0: off) and --score-n at least 2")
     if opts.score_extractor not in ("auto", "inception", "effnet-lite0"):
         raise UserError(f"--score-extractor {opts.score_extractor!r}: choose auto, inception or effnet-lite0")
+    if opts.d_arch == "projected" and opts.score_extractor == "effnet-lite0":
+        raise UserError("--score-extractor effnet-lite0 with --d-arch projected: the projected discriminator looks "
+                        "through Lite0, so Lite0 FID would reward fooling its own features; use --score-extractor "
+                        "inception (or auto)")
     from augment.presets import interpolation
 
     interpolation(opts.upscale)  # a typo fails before any run folder
@@ -371,7 +375,9 @@ class _Scorer:
         self.run_dir, self.pairs, self.opts, self.names, self.device = run_dir, pairs, opts, names, device
         self.real = {c: real.images[real.targets == k] for k, c in enumerate(names)}
         ext = opts.score_extractor
-        self.extractor = ("inception" if torch.cuda.is_available() else "effnet-lite0") if ext == "auto" else ext
+        if ext == "auto":  # a projected D sees through Lite0: only Inception judges it fairly
+            ext = "inception" if torch.cuda.is_available() or opts.d_arch == "projected" else "effnet-lite0"
+        self.extractor = ext
 
     @torch.no_grad()
     def _sample(self, k: int, n: int) -> torch.Tensor:

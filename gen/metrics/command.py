@@ -41,6 +41,16 @@ def _sampler_from_run(run: str, checkpoint: str | None, device: str):
     return load_sampler(run, checkpoint=checkpoint, device=device)
 
 
+def _refuse_own_eyes(run: str, extractor: str) -> None:
+    """A projected-D GAN is never judged by Lite0 features: its discriminator already looks through them."""
+    from common.runs import read_config
+
+    if extractor == "effnet-lite0" and Path(run, "config.json").is_file():
+        if read_config(Path(run)).get("options", {}).get("d_arch") == "projected":
+            raise UserError(f"--gan {run}: trained with --d-arch projected (Lite0 features), so Lite0 FID would "
+                            "reward fooling its own eyes; use --extractor inception")
+
+
 def run_fid(opts: FidOptions) -> dict:
     """Score --fake DIR or --gan RUN against --real; write the flat result to --out; return it."""
     from common.atomic import write_json
@@ -50,6 +60,7 @@ def run_fid(opts: FidOptions) -> dict:
         raise UserError("fid: pass exactly one of --fake DIR (images) or --gan RUN (a train-gan run folder)")
     class_names = None
     if opts.gan is not None:
+        _refuse_own_eyes(opts.gan, opts.extractor)
         fake, class_names = _sampler_from_run(opts.gan, opts.checkpoint, opts.device)
     else:
         fake = opts.fake
