@@ -113,6 +113,7 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
         lines += [f"Fixed-noise samples at the last snapshot (`{last.name}`), one row per class:", "",
                   img(last, "fakes"), ""]
     lines += ["## 3. Real vs synthetic, per class", "", img(grid, "real vs synthetic"), ""]
+    lines += _quality_lines(Path(prepared["synth"]) / "quality.json")
     fid = summary.get("fid") or {}
     if fid:
         lines += ["## 4. Generator quality of the synthetic set", "",
@@ -135,6 +136,23 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
     lines += [_summary_table(summary), "", f"**{summary['verdict_line']}**", "",
               f"_Rule: {summary.get('verdict_rule', '')}_", ""]
     return write_text(out / "report.md", "\n".join(lines))
+
+
+def _quality_lines(path: Path) -> list[str]:
+    """Variety (diversity of the synthetic images / the reals') and class (judge agreement) per class."""
+    if not path.is_file():
+        return []
+    q = json.loads(path.read_text(encoding="utf-8"))
+    lines = ["Variety and class of the synthetic images (`synth`'s quality.json): diversity is the mean pairwise "
+             "distance of a class's images, beside the real images'; agreement is the share a small CNN trained on "
+             "the real digits (never on fakes) assigns to the class"
+             + (f" (its accuracy on held-out real digits: {q['judge_real_acc']:.2f})" if q.get("judge_real_acc")
+                is not None else "") + ".", "",
+             "| class | diversity | real | ratio | agreement |", "| --- | --- | --- | --- | --- |"]
+    for c, r in q["per_class"].items():
+        lines.append(f"| {c} | {r['diversity']:.3f} | {_num(r.get('real_diversity'), 3)} | "
+                     f"{_num(r.get('diversity_ratio'), 2)} | {_num(r.get('agreement'), 2)} |")
+    return lines + [""]
 
 
 def _summary_table(summary: dict) -> str:
