@@ -60,3 +60,19 @@ def test_run_dirs_from_parallel_processes_never_collide(tmp_path):
     with ThreadPoolExecutor(8) as pool:
         runs = list(pool.map(lambda i: next_run_dir(tmp_path, "cell"), range(24)))
     assert len(set(runs)) == 24 and all(r.is_dir() for r in runs)
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    import os
+
+    from common.atomic import atomic_dir, write_text
+
+    old = os.umask(0o022)
+    try:
+        f = write_text(tmp_path / "a.txt", "x")
+        with atomic_dir(tmp_path / "d") as d:
+            (d / "b").write_text("y")
+    finally:
+        os.umask(old)
+    assert f.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600: others may read what the user wrote
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
