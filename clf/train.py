@@ -150,9 +150,14 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     callbacks = []
     if run_dir is not None:
         ck = ModelCheckpoint(dirpath=str(run_dir), filename="best", monitor=monitor, mode="max", save_top_k=1,
-                             save_last=True, auto_insert_metric_name=False, enable_version_counter=False)
-        ck.FILE_EXTENSION = ".pt"
-        callbacks.append(ck)
+                             auto_insert_metric_name=False, enable_version_counter=False)
+        # Lightning's save_last writes last only when the best improved, so last.pt could hold an early epoch:
+        # a second, unmonitored callback overwrites last.pt after every epoch.
+        last = ModelCheckpoint(dirpath=str(run_dir), filename="last", monitor=None, save_top_k=1, every_n_epochs=1,
+                               auto_insert_metric_name=False, enable_version_counter=False)
+        for c in (ck, last):
+            c.FILE_EXTENSION = ".pt"
+            callbacks.append(c)
     if o.patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode="max", patience=o.patience, min_delta=o.min_delta))
     module = ClassifierModule(model, lm, o, stages, cw, meta,

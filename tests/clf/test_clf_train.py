@@ -23,6 +23,15 @@ def test_trained_run_beats_chance_and_writes_its_folder(trained_run):
     assert list(rows["epoch"]) == [0, 1, 2] and {"train_loss", "val_loss", "val_acc", "lr"} <= set(rows.columns)
 
 
+def test_last_pt_holds_the_last_finished_epoch(trained_run):
+    import torch
+
+    last = torch.load(trained_run / "last.pt", map_location="cpu", weights_only=False)
+    best = torch.load(trained_run / "best.pt", map_location="cpu", weights_only=False)
+    assert last["epoch"] == 2  # 3 epochs: 0, 1, 2 (it held the best epoch's weights before)
+    assert best["epoch"] <= last["epoch"]
+
+
 def test_checkpoint_is_self_describing(trained_run):
     from clf.checkpoint import read_checkpoint
 
