@@ -142,6 +142,15 @@ def train_gan(opts: GanOptions) -> Path:
                 shutil.rmtree(run_dir, ignore_errors=True)
             raise UserError(f"per-class mode: class(es) {', '.join(small)} have fewer than {opts.min_class_images} "
                             "images to train a GAN alone; use --mode conditional, which shares one GAN across classes")
+    init_ckpt = None
+    if opts.init_from:  # checked before config.json: a refused --init-from leaves no run folder behind
+        try:
+            init_ckpt = load_checkpoint(resolve_checkpoint(opts.init_from, "auto"))
+            check_compatible(init_ckpt, _arch(opts), names, f"--init-from {opts.init_from}")
+        except BaseException:
+            if rank0:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
     if rank0 and not opts.resume:
         write_config(run_dir, "train-gan", opts, arch=_arch(opts), class_names=names,
                      class_counts={c: int(n) for c, n in counts.items()})
@@ -155,10 +164,8 @@ def train_gan(opts: GanOptions) -> Path:
 
     # Weights from elsewhere (--init-from), or the whole state of the run being resumed.
     step = 0
-    if opts.init_from:
-        ckpt = load_checkpoint(resolve_checkpoint(opts.init_from, "auto"))
-        check_compatible(ckpt, _arch(opts), names, f"--init-from {opts.init_from}")
-        for pair, state in zip(pairs, ckpt["models"]):
+    if init_ckpt is not None:
+        for pair, state in zip(pairs, init_ckpt["models"]):
             pair.load_state_dict(state, weights_only=True)
     if resume_ckpt is not None:
         check_compatible(resume_ckpt, _arch(opts), names, f"--resume {run_dir}")

@@ -80,6 +80,7 @@ def test_init_from_loads_weights_and_refuses_other_classes(gan_data, tiny_opts):
         train_gan(tiny_opts(other, init_from=str(src)))
     with pytest.raises(UserError, match=r"size 32 vs 64"):
         train_gan(tiny_opts(data, size=64, init_from=str(src / "last.pt")))
+    assert sorted(p.name for p in src.parent.iterdir()) == sorted([src.name, run.name])  # refusals leave no stub
 
 
 def test_init_from_refuses_a_foreign_file(gan_data, tiny_opts, tmp_path):
