@@ -17,6 +17,17 @@ def test_train_gan_then_synth_through_the_cli(gan_data, tmp_path):
     r = CliRunner().invoke(cli, ["synth", "--gan", str(run), "--all", "--seeds", "3,4", "--out", str(tmp_path / "s")])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "s" / "dog").iterdir()) == ["seed0003.png", "seed0004.png"]
+    assert "variety and class" in r.output and "agreement" in r.output
+    # fid over the synth folder reports variety and class too, with the judge of the run the manifest names
+    r = CliRunner().invoke(cli, ["fid", "--real", str(data), "--fake", str(tmp_path / "s"), "--extractor",
+                                 "effnet-lite0", "--metrics", "kid", "--resize", "32", "--no-cache",
+                                 "--out", str(tmp_path / "m.json")])
+    assert r.exit_code == 0, r.output
+    import json
+
+    q = json.loads((tmp_path / "m.json").read_text())["quality"]
+    assert set(q["per_class"]) == {"cat", "dog"} and q["per_class"]["cat"]["n"] == 2
+    assert 0 <= q["agreement_mean"] <= 1 and "diversity_ratio" in q["per_class"]["dog"]
     r = CliRunner().invoke(cli, ["train-gan", "--data", str(data), "--steps", "2", "--batch", "4", "--ngf", "4",
                                  "--ndf", "8", "--nz", "8", "--resume", str(run)])
     assert r.exit_code == 2 and "ndf: run has 4, now 8" in r.output
