@@ -161,6 +161,12 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     if "0" not in ratios:
         raise UserError("config grid.ratios: must include 0 (the real-only baseline every ratio is paired with)")
     augs = _unique([str(a) for a in _as_list(grid.get("augs", ["basic"]))])
+    from augment.presets import list_presets
+
+    unknown = [a for a in augs if a not in list_presets()]
+    if unknown:  # caught at load, so --dry-run refuses it too instead of every cell failing later
+        raise UserError(f"config grid.augs: unknown preset(s) {', '.join(unknown)}; choose from "
+                        f"{', '.join(list_presets())}")
     pretrained = _unique([_as_bool(v, "grid.pretrained") for v in _as_list(grid.get("pretrained", [False]))])
     seeds = _seeds(grid.get("seeds", [0, 1, 2]))
     if len(seeds) < MIN_SEEDS:

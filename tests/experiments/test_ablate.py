@@ -36,7 +36,7 @@ elif cmd == "fid":
     Path(opt("--out")).write_text(json.dumps({"fid": 12.5, "kid": 0.01, "extractor": "fake", "n_real": 5}))
 elif cmd == "train":
     aug, seed = opt("--aug"), int(opt("--seed"))
-    if aug == "broken":
+    if aug == "heavy":  # a real preset, so the config is valid; the fake trainer fails its cells
         print("Traceback: boom", file=sys.stderr); sys.exit(1)
     ratio = "balance" if "--balance" in rest else opt("--ratio", "0")
     synth_only = opt("--data").endswith("manifest.csv")
@@ -180,16 +180,16 @@ def test_resume_runs_only_the_cells_a_grown_grid_adds(setup):
 
 def test_failing_cell_is_recorded_and_the_grid_goes_on(setup):
     config, opts, count, _ = setup
-    folder = run_ablation(opts(config(augs=("broken", "none"), cas={"aug": "none"})), echo=lambda *_: None)
+    folder = run_ablation(opts(config(augs=("heavy", "none"), cas={"aug": "none"})), echo=lambda *_: None)
     df = pd.read_csv(folder / "results.csv")
-    bad = df[df.aug == "broken"]
+    bad = df[df.aug == "heavy"]
     assert len(bad) == 9 and set(bad["status"]) == {"failed"}
     assert all("boom" in e for e in bad["error"])
     assert set(df.loc[df.aug == "none", "status"]) == {"ok"}
     assert "Failed cells" in (folder / "summary.md").read_text()
 
     before = count("train")  # --resume retries the failed cells (and only them)
-    run_ablation(opts(config(augs=("broken", "none"), cas={"aug": "none"}), resume=True), echo=lambda *_: None)
+    run_ablation(opts(config(augs=("heavy", "none"), cas={"aug": "none"}), resume=True), echo=lambda *_: None)
     assert count("train") - before == 9
 
 

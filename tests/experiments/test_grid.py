@@ -51,6 +51,8 @@ def test_ratio_labels_and_config_mistakes():
         _cfg(ratios=[0.5, 1])
     with pytest.raises(UserError, match="at least 3"):
         _cfg(seeds=[0, 1])
+    with pytest.raises(UserError, match=r"grid.augs: unknown preset\(s\) hevy; choose from none"):
+        _cfg(augs=["basic", "hevy"])
     with pytest.raises(UserError, match="ratio"):
         _cfg(ratios=[0, "lots"])
     with pytest.raises(UserError, match="unknown key"):
