@@ -50,8 +50,8 @@ class GanOptions:
 
 
 # Options that may change when resuming: how long, where from, and how the run is watched.
-RESUME_IGNORE = ("steps", "max_minutes", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every", "score_n",
-                 "score_metrics", "num_workers", "progress", "devices")
+RESUME_IGNORE = ("steps", "max_minutes", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every",
+                 "score_n", "score_metrics", "num_workers", "progress", "devices")
 
 
 @dataclass

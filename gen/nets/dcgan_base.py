@@ -175,7 +175,7 @@ D_ARCHS = ("dcgan", "projected")
 
 
 def build_discriminator(size: int, ndf: int, num_classes: int, arch: str = "dcgan") -> nn.Module:
-    """'dcgan': the spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': Lite0 features."""
+    """'dcgan': spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': on Lite0 features."""
     if arch == "projected":
         from gen.nets.projected import ProjectedDiscriminator
 

@@ -1,4 +1,4 @@
-"""Format 2 of the generator: conditioning choices, standing statistics, the judge, the projected D, old files refused."""
+"""Generator format 2: conditioning choices, standing statistics, the judge, the projected D, old files refused."""
 from __future__ import annotations
 
 import json
