@@ -159,11 +159,12 @@ def legacy_builder():
 
 def measure(sample, names, reals, judge, extractor, score_n, seed, device) -> dict:
     """Diversity ratio and agreement (gen.quality), FID/KID (gen.metrics) of `sample(k, n) -> uint8`."""
+    from gen.data import to_float
     from gen.metrics import score_generator
     from gen.quality import MAX_PER_CLASS, class_quality
     from gen.snapshots import mean_pairwise_distance
 
-    real_div = {c: mean_pairwise_distance(reals[c][:MAX_PER_CLASS].float().div(127.5).sub(1)) for c in names}
+    real_div = {c: mean_pairwise_distance(to_float(reals[c][:MAX_PER_CLASS])) for c in names}
     fakes = {c: sample(k, MAX_PER_CLASS) for k, c in enumerate(names)}
     q = class_quality(fakes, judge, real_div)
     out = {"diversity_ratio_min": q["diversity_ratio_min"], "diversity_ratio_mean": q["diversity_ratio_mean"],

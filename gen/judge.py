@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from common.atomic import atomic_path
+from gen.data import to_float
 
 JUDGE_SIZE = 32      # the judge looks at 32 px (larger images are downsampled: class identity survives)
 BATCH = 64
@@ -42,7 +43,7 @@ class JudgeNet(nn.Module):
 
 def _prep(x: torch.Tensor, device) -> torch.Tensor:
     """uint8 (B, 3, H, W) -> float [-1, 1] at JUDGE_SIZE px on `device`."""
-    x = x.to(device).float().div(127.5).sub(1.0)
+    x = to_float(x.to(device))
     if x.shape[-1] != JUDGE_SIZE:
         x = F.interpolate(x, size=(JUDGE_SIZE, JUDGE_SIZE), mode="bilinear", antialias=True, align_corners=False)
     return x

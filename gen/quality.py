@@ -11,13 +11,10 @@ from pathlib import Path
 
 import torch
 
+from gen.data import to_float
 from gen.snapshots import mean_pairwise_distance
 
 MAX_PER_CLASS = 256  # pairwise distances grow quadratically; 256 images give the mean to about 1%
-
-
-def _float(x: torch.Tensor) -> torch.Tensor:
-    return x.float().div(127.5).sub(1.0)
 
 
 def class_quality(fakes: dict[str, torch.Tensor], judge=None, real_div: dict[str, float] | None = None) -> dict:
@@ -30,7 +27,7 @@ def class_quality(fakes: dict[str, torch.Tensor], judge=None, real_div: dict[str
     rows, ratios, agrees = {}, [], []
     for c, x in fakes.items():
         x = x[:MAX_PER_CLASS]
-        row: dict = {"n": int(len(x)), "diversity": round(mean_pairwise_distance(_float(x)), 5)}
+        row: dict = {"n": int(len(x)), "diversity": round(mean_pairwise_distance(to_float(x)), 5)}
         if real_div and real_div.get(c):
             row["real_diversity"] = round(real_div[c], 5)
             row["diversity_ratio"] = round(row["diversity"] / real_div[c], 4)

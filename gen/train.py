@@ -234,6 +234,12 @@ def _judge(run_dir: Path, real: RealImages, names: list[str], opts: GanOptions, 
     return net, info
 
 
+def _sampling_gens(pairs: list[GanPair], nz: int, n_classes: int, device) -> list[torch.nn.Module]:
+    """Each pair's G_ema with standing BN statistics (copies), as every sample taken during training uses it."""
+    k_all = n_classes if pairs[0].conditional else 0
+    return [with_standing_stats(p.ema.module, nz, k_all, device) for p in pairs]
+
+
 class _Watch:
     """Fixed noise and fixed real images: sample grids and the per-class diversity (mode-collapse watch)."""
 
@@ -266,8 +272,7 @@ class _Watch:
     def fakes(self, pairs: list[GanPair]) -> list[torch.Tensor]:
         """DIVERSITY_N fakes per class from G_ema with standing BN statistics (a copy: no RNG, EMA untouched)."""
         conditional = pairs[0].conditional
-        k_all = len(self.names) if conditional else 0
-        gens = [with_standing_stats(p.ema.module, self.nz, k_all, self.device) for p in pairs]
+        gens = _sampling_gens(pairs, self.nz, len(self.names), self.device)
         out = []
         for k in range(len(self.names)):
             G = gens[0] if conditional else gens[k]
@@ -399,8 +404,7 @@ class _Scorer:
         from tqdm import tqdm
 
         state = get_rng_state()  # scoring must not move the training RNG (exact resume)
-        k_all = len(self.names) if self.pairs[0].conditional else 0
-        self.gens = [with_standing_stats(p.ema.module, self.opts.nz, k_all, self.device) for p in self.pairs]
+        self.gens = _sampling_gens(self.pairs, self.opts.nz, len(self.names), self.device)
         result = self.score_generator(self._sample, self.real, class_names=self.names,
                                       metrics=tuple(m.strip() for m in self.opts.score_metrics.split(",")),
                                       extractor=self.extractor, n=self.opts.score_n, seed=self.opts.seed,
