@@ -63,10 +63,9 @@ def check_options(opts: GanOptions) -> None:
         raise UserError("--score-every must be >= 0 (0: off) and --score-n at least 2")
     if opts.score_extractor not in ("auto", "inception", "effnet-lite0"):
         raise UserError(f"--score-extractor {opts.score_extractor!r}: choose auto, inception or effnet-lite0")
-    if opts.d_arch == "projected" and opts.score_extractor == "effnet-lite0":
-        raise UserError("--score-extractor effnet-lite0 with --d-arch projected: the projected discriminator looks "
-                        "through Lite0, so Lite0 FID would reward fooling its own features; use --score-extractor "
-                        "inception (or auto)")
+    from gen.nets.projected import refuse_lite0_scoring
+
+    refuse_lite0_scoring(opts.d_arch, opts.score_extractor, "--score-extractor effnet-lite0")
     from augment.presets import interpolation
 
     interpolation(opts.upscale)  # a typo fails before any run folder

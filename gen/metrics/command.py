@@ -42,13 +42,12 @@ def _sampler_from_run(run: str, checkpoint: str | None, device: str):
 
 
 def _refuse_own_eyes(run: str, extractor: str) -> None:
-    """A projected-D GAN is never judged by Lite0 features: its discriminator already looks through them."""
+    """fid --gan on a projected-D run with Lite0 features is refused (gen.nets.projected.refuse_lite0_scoring)."""
     from common.runs import read_config
+    from gen.nets.projected import refuse_lite0_scoring
 
-    if extractor == "effnet-lite0" and Path(run, "config.json").is_file():
-        if read_config(Path(run)).get("options", {}).get("d_arch") == "projected":
-            raise UserError(f"--gan {run}: trained with --d-arch projected (Lite0 features), so Lite0 FID would "
-                            "reward fooling its own eyes; use --extractor inception")
+    if Path(run, "config.json").is_file():
+        refuse_lite0_scoring(read_config(Path(run)).get("options", {}).get("d_arch"), extractor, f"--gan {run}")
 
 
 def run_fid(opts: FidOptions) -> dict:

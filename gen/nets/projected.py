@@ -25,6 +25,15 @@ CMAP_DIM = 64           # class-projection width
 PROJ_SEED = 1234
 
 
+def refuse_lite0_scoring(d_arch: str | None, extractor: str, what: str) -> None:
+    """A projected-D GAN is never judged by Lite0 features: its discriminator already looks through them."""
+    if d_arch == "projected" and extractor == "effnet-lite0":
+        from common.errors import UserError
+
+        raise UserError(f"{what}: trained with --d-arch projected (Lite0 features), so Lite0 FID would reward fooling "
+                        "its own eyes; score it with Inception (--extractor / --score-extractor inception)")
+
+
 def _lite0_features() -> nn.Module:
     """The frozen ImageNet Lite0 (offline weights from the package; timm hub when those are missing)."""
     from common.lite0 import load_lite0_imagenet

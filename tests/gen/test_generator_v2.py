@@ -67,9 +67,16 @@ def test_projected_discriminator_gives_logits_and_trains_only_its_heads():
     assert all(p.grad is not None for p in D.discs.parameters() if p.requires_grad)
 
 
-def test_projected_run_is_not_scored_by_its_own_features(gan_data, tiny_opts):
+def test_projected_run_is_not_scored_by_its_own_features(gan_data, tiny_opts, tmp_path):
+    from gen.metrics.command import FidOptions, run_fid
+
+    data = gan_data()
     with pytest.raises(UserError, match="--d-arch projected.*inception"):
-        train_gan(tiny_opts(gan_data(), d_arch="projected", score_every=1, score_extractor="effnet-lite0"))
+        train_gan(tiny_opts(data, d_arch="projected", score_every=1, score_extractor="effnet-lite0"))
+    run = train_gan(tiny_opts(data, d_arch="projected", steps=1))
+    with pytest.raises(UserError, match=r"--gan .*--d-arch projected.*inception"):
+        run_fid(FidOptions(real=str(data), gan=str(run), extractor="effnet-lite0", out=str(tmp_path / "m.json")))
+    assert not (tmp_path / "m.json").exists()
 
 
 def test_stats_record_agreement_and_config_the_architecture(gan_data, tiny_opts):
