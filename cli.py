@@ -308,15 +308,24 @@ def prediction_options(fn):
         click.option("--batch-size", default=64, show_default=True),
         click.option("--device", default="auto", show_default=True),
         click.option("--workers", default=0, show_default=True),
+        click.option("--skip-bad", is_flag=True, help="Leave unreadable images out and list them (submit: they get "
+                                                          "the most frequent label, so every template row is kept)."),
     ]
     return _with_options(opts, fn)
+
+
+label_as_option = click.option(
+    "--label-as", default=None, type=click.Choice(["name", "index", "id"]),
+    help="Labels as class names, SynthMix's index, or the dataset's own ids [default: id when the training CSV "
+         "had ids (integer labels or --class-table), else name].")
 
 
 @cli.command("predict")
 @click.option("--model", required=True, help="Run folder written by `train` (or its best.pt).")
 @click.option("--images", required=True, help="Folder of images (searched recursively).")
-@click.option("--out", default=None, help="preds.json: {file: class name}.")
-@click.option("--probs", default=None, help="probs.csv: file + one probability column per class.")
+@click.option("--out", default=None, help='preds.json: {"label_as": form, "predictions": {file: label}}.')
+@click.option("--probs", default=None, help="probs.csv: file + one probability column per class (form:label).")
+@label_as_option
 @prediction_options
 def predict_cmd(tta, **kw):
     """Predict a class for every image in a folder."""
@@ -332,9 +341,10 @@ def predict_cmd(tta, **kw):
 @click.option("--images", required=True, help="Folder of test images.")
 @click.option("--out", required=True, help="submission.csv to write.")
 @click.option("--template", default=None, help="sample_submission.csv: row order and column names to follow.")
-@click.option("--id-column", default=None, help="Id column [default: the template's first column, else id].")
-@click.option("--label-column", default=None, help="Label column [default: the template's second, else label].")
-@click.option("--label-as", default="name", show_default=True, type=click.Choice(["name", "index"]))
+@click.option("--id-column", default=None,
+              help="Id column [default: the template column that names the test images, else id].")
+@click.option("--label-column", default=None, help="Label column [default: the template's other column, else label].")
+@label_as_option
 @prediction_options
 def submit_cmd(tta, **kw):
     """Write a Kaggle-style submission CSV (template row order; refuses when template files are missing)."""

@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from common.atomic import atomic_dir, write_json
+from common.outputs import check_new_dir
 from common.errors import UserError
 
 
@@ -33,9 +34,7 @@ def export_mnist(out: str | Path, per_class: int | None = None, imbalance: float
     largest = min(per_class or 10**9, min(int((y == c).sum()) for c in classes))
     counts = imbalanced_counts(len(classes), largest, imbalance)
     rng = np.random.default_rng(seed)
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"{out}: folder exists and is not empty; pass a new --out (nothing there is replaced)")
+    out = check_new_dir(out)
     total = 0
     with atomic_dir(out) as tmp:
         for c, k in zip(classes, counts):

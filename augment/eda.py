@@ -12,6 +12,7 @@ from augment.plots import image_grid, plt, save_figure
 from augment.spec import DataSpec, load_dataset
 from augment.split import stratified_split
 from common.atomic import atomic_path, write_json
+from common.outputs import check_out_dir
 
 
 def summarize(df: pd.DataFrame, sizes: np.ndarray, problems: list[dict]) -> dict:
@@ -93,7 +94,7 @@ def plot_sizes(sizes: np.ndarray, path: str | Path) -> Path:
 
 def inspect_dataset(spec: DataSpec, out: str | Path) -> dict:
     """Write class_balance.png, samples.png, sizes.png and summary.json to `out`; return the summary."""
-    out = Path(out)
+    out = check_out_dir(out)
     df, _ = load_dataset(spec, report_dir=out)  # bad input fails before the output folder exists
     out.mkdir(parents=True, exist_ok=True)
     sizes = image_sizes(df["path"].tolist())
@@ -107,7 +108,7 @@ def inspect_dataset(spec: DataSpec, out: str | Path) -> dict:
 
 def split_to_csv(spec: DataSpec, out: str | Path, val_fraction: float = 0.2, seed: int = 0) -> dict:
     """Stratified split written as out/train.csv and out/val.csv (manifest CSVs)."""
-    out = Path(out)
+    out = check_out_dir(out)
     df, _ = load_dataset(spec, report_dir=out)
     out.mkdir(parents=True, exist_ok=True)
     train, val, small = stratified_split(df, val_fraction, seed)

@@ -1,7 +1,8 @@
 """Datasets as manifests: one DataFrame schema built from folders or CSV files.
 
 Schema (fixed): path (absolute str), label (class name, None when unlabeled), category (str or None),
-source ("real" | "synthetic"). Extra columns are kept (synthetic manifests add gan_run, checkpoint, seed).
+source ("real" | "synthetic"). Extra columns are kept (synthetic manifests add gan_run, checkpoint, seed; a CSV
+whose labels are ids adds label_id, the dataset's own id of each row's class).
 """
 from __future__ import annotations
 
@@ -134,6 +135,8 @@ def from_csv(csv: str | Path, image_root: str | Path | None = None, path_col: st
     paths = [str(Path(p).resolve()) for p in paths]
     labels = [s.strip() for s in t[lc].astype(str)]
     cats = [(s.strip() or None) for s in t[cc].astype(str)] if cc else [None] * len(t)
+    # Integer labels, or ids looked up in a class table, are the dataset's own ids: a submission is scored in them.
+    ids = labels if class_table or all(_is_int(s) for s in labels) else None
     if class_table:
         table = read_class_table(class_table)
         unknown = sorted(set(labels) - set(table))
@@ -143,6 +146,8 @@ def from_csv(csv: str | Path, image_root: str | Path | None = None, path_col: st
         cats = [table[lab][1] or c for lab, c in zip(labels, cats)]
         labels = [table[lab][0] for lab in labels]
     df = _frame(paths, labels, cats, source="real")
+    if ids is not None:
+        df["label_id"] = ids
     if "source" in t.columns:
         df["source"] = [s or "real" for s in t["source"]]
     for extra in ("gan_run", "checkpoint", "seed"):
@@ -150,6 +155,10 @@ def from_csv(csv: str | Path, image_root: str | Path | None = None, path_col: st
             df[extra] = t[extra].values
     df.attrs["empty_classes"] = []
     return df
+
+
+def _is_int(s: str) -> bool:
+    return s.lstrip("-").isdigit()
 
 
 def load_manifest(spec: str | Path, image_root: str | Path | None = None, path_col: str | None = None,

@@ -20,6 +20,9 @@ def denormalize(t, mean, std) -> np.ndarray:
 def preview_grid(spec: DataSpec, out: str | Path, preset: str = "basic", size: int = 128, upscale: str = "bicubic",
                  n_images: int = 6, copies: int = 5, seed: int = 0) -> Path:
     """Write a PNG: per row an original image then `copies` augmented versions of it."""
+    from common.outputs import check_out_file
+
+    check_out_file(out)
     df, _ = load_dataset(spec, progress=False)
     mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
     aug = create_transform(preset, size, is_training=True, mean=mean, std=std, upscale=upscale, seed=seed)

@@ -32,5 +32,5 @@ def load_dataset(spec: DataSpec, label_map: LabelMap | None = None, report_dir: 
     report = Path(report_dir) / "bad_files.csv" if report_dir else None
     df = validate(df, label_map, skip_bad=spec.skip_bad, report_path=report, progress=progress)
     if label_map is None:
-        label_map = LabelMap.from_labels(df["label"], df["category"])
+        label_map = LabelMap.from_labels(df["label"], df["category"], df.get("label_id"))
     return df, label_map

@@ -52,7 +52,7 @@ def find_problems(df: pd.DataFrame, label_map: LabelMap | None = None, check_pix
 
 def validate(df: pd.DataFrame, label_map: LabelMap | None = None, skip_bad: bool = False,
              report_path: str | Path | None = None, check_pixels: bool = True,
-             progress: bool = False) -> pd.DataFrame:
+             progress: bool = False, quiet: bool = False) -> pd.DataFrame:
     """Return the clean manifest; refuse bad input unless `skip_bad`, which drops and reports it.
 
     Raises:
@@ -71,7 +71,7 @@ def validate(df: pd.DataFrame, label_map: LabelMap | None = None, skip_bad: bool
     if problems and report_path is not None:
         with atomic_path(report_path) as tmp:
             pd.DataFrame([p.__dict__ for p in problems]).to_csv(tmp, index=False)
-    if problems:
+    if problems and not quiet:
         print(f"skipped {len(problems)} bad items" + (f"; listed in {report_path}" if report_path else ""))
     labelled = clean["label"].dropna()
     if len(clean) == 0:

@@ -78,8 +78,7 @@ def load_trained(model_path: str | Path, which: str = "best", device: str | torc
     if not meta:
         raise UserError(f"{path}: not a SynthMix classifier checkpoint (no class names inside); "
                         "pass a run folder written by `train`")
-    lm = LabelMap(tuple(c["name"] for c in meta["label_map"]["classes"]),
-                  tuple(c.get("category") for c in meta["label_map"]["classes"]))
+    lm = LabelMap.from_dict(meta["label_map"])
     model = timm.create_model(meta["arch"], pretrained=False, num_classes=lm.num_classes)
     model.load_state_dict(model_state(ckpt))
     model.eval().to(device)

@@ -78,7 +78,8 @@ def _load_any(model_path) -> GraderModel:
         from clf.checkpoint import load_trained
 
         tm = load_trained(p)
-        return GraderModel(tm.model, list(tm.label_map.names), tm.data_config)
+        lm = tm.label_map  # a run trained from a CSV of ids answers in those ids, like train_classifier's models
+        return GraderModel(tm.model, list(lm.ids or lm.names), tm.data_config)
     if not p.is_file():
         raise UserError(f"{model_path}: model file not found; save the model returned by train_classifier")
     obj = torch.load(p, map_location="cpu", weights_only=False)  # the student's own model file
@@ -107,7 +108,7 @@ def classify(model_path, test_img_dir: str) -> dict[str, int]:
     from common.device import pick_device
 
     m = _load_any(model_path)
-    df, keys = image_frame(test_img_dir)
+    df, keys, _ = image_frame(test_img_dir)
     probs = predict_probs(m.net, df, m.data_config, pick_device("auto"))
     names = m.class_names
     as_int = all(n.lstrip("-").isdigit() for n in names)

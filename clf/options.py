@@ -67,13 +67,15 @@ class PredictOptions:
 
     model: str                           # run folder or checkpoint file
     images: str
-    out: str | None = None               # preds.json ({file: class name})
+    out: str | None = None               # preds.json ({"label_as": form, "predictions": {file: label}})
     probs: str | None = None             # probs.csv (file + one column per class)
     tta: tuple[str, ...] = ()            # hflip, vflip
     checkpoint: str = "best"             # best | last
     batch_size: int = 64
     device: str = "auto"
     workers: int = 0
+    label_as: str | None = None          # name | index | id; None: id when trained with dataset ids, else name
+    skip_bad: bool = False               # leave unreadable images out and list them
 
 
 @dataclass
@@ -84,11 +86,12 @@ class SubmitOptions:
     images: str
     out: str
     template: str | None = None
-    id_column: str | None = None         # default: the template's first column, else "id"
-    label_column: str | None = None      # default: the template's second column, else "label"
-    label_as: str = "name"               # name | index
+    id_column: str | None = None         # default: the template column that names the test images, else "id"
+    label_column: str | None = None      # default: the template's first other column, else "label"
+    label_as: str | None = None          # name | index | id; None: id when trained with dataset ids, else name
     tta: tuple[str, ...] = ()
     checkpoint: str = "best"
     batch_size: int = 64
     device: str = "auto"
     workers: int = 0
+    skip_bad: bool = False               # unreadable images: listed, and given the most frequent label

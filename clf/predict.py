@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -59,44 +60,88 @@ def predict_probs(model: torch.nn.Module, df: pd.DataFrame, data_cfg: dict, devi
     return torch.cat(out).numpy() if out else np.zeros((0, 0))
 
 
-def image_frame(images: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """Every image under a folder (recursive) and its key: the path relative to that folder."""
+def image_frame(images: str | Path, skip_bad: bool = False, check: bool = False
+                ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Every image under a folder (recursive), its key (the path relative to that folder), and skipped keys.
+
+    With `check`, every file is opened first: an unreadable one is refused before minutes of prediction, or,
+    with `skip_bad`, left out and listed.
+    """
     from augment.manifest import from_unlabeled
+    from augment.validate import validate
 
     df = from_unlabeled(images)
     root = Path(images).resolve()
-    keys = [Path(p).relative_to(root).as_posix() for p in df["path"]]
-    return df, keys
+    key = {p: Path(p).relative_to(root).as_posix() for p in df["path"]}
+    skipped: list[str] = []
+    if check:
+        clean = validate(df, skip_bad=skip_bad, quiet=True)
+        skipped = [key[p] for p in df["path"] if p not in set(clean["path"])]
+        df = clean
+    return df, [key[p] for p in df["path"]], skipped
+
+
+@dataclass
+class Predictions:
+    """What run_predict found: one row of `probs` per key, the label form and labels, the skipped files."""
+
+    keys: list[str]
+    probs: np.ndarray
+    form: str
+    labels: list
+    skipped: list[str]
 
 
 def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: str = "best", batch_size: int = 64,
-                device: str = "auto", workers: int = 0, progress: bool = True):
-    """(keys, probabilities, label map) for every image in a folder."""
+                device: str = "auto", workers: int = 0, progress: bool = True, label_as: str | None = None,
+                skip_bad: bool = False) -> Predictions:
+    """Class probabilities for every readable image in a folder, with the labels to write them in.
+
+    The label form is settled (and refused, e.g. `id` for a run without ids) and every image is opened
+    before any is predicted.
+    """
     from clf.checkpoint import load_trained
+    from clf.submit import label_form
     from common.device import pick_device
 
+    check_tta(tta)
     dev = pick_device(device)
     tm = load_trained(model_path, which, dev)
-    df, keys = image_frame(images)
-    probs = predict_probs(tm.model, df, tm.data_config, dev, check_tta(tta), batch_size, workers, progress)
-    return keys, probs, tm.label_map
+    form = label_form(label_as, tm.label_map)
+    labels = tm.label_map.labels_as(form)
+    df, keys, skipped = image_frame(images, skip_bad, check=True)
+    probs = predict_probs(tm.model, df, tm.data_config, dev, tta, batch_size, workers, progress)
+    if skipped:
+        print(f"skipped {len(skipped)} unreadable images: {', '.join(skipped[:10])}"
+              + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
+    return Predictions(keys, probs, form, labels, skipped)
 
 
-def predict(opts) -> dict[str, str]:
-    """`predict`: {file: class name}, written to opts.out (JSON) and, with opts.probs, a probabilities CSV."""
+def predict(opts) -> dict:
+    """`predict`: {file: label} in the form opts.label_as names, written to opts.out (JSON) and probs.csv.
+
+    preds.json is {"label_as": form, "predictions": {file: label}}; probs.csv's class columns are headed
+    `<form>:<label>` (e.g. id:17), so neither file can be read in the wrong form.
+    """
     from common.atomic import atomic_path, write_json
+
+    from common.outputs import check_out_file
 
     if not opts.out and not opts.probs:
         raise UserError("predict: nothing to write; give --out preds.json and/or --probs probs.csv")
-    keys, probs, lm = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device,
-                                  opts.workers)
-    preds = {k: lm.names[i] for k, i in zip(keys, probs.argmax(1))}
+    for option, path in (("--out", opts.out), ("--probs", opts.probs)):
+        if path:
+            check_out_file(path, option)
+    p = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device, opts.workers,
+                    label_as=opts.label_as, skip_bad=opts.skip_bad)
+    keys, probs, form, labels = p.keys, p.probs, p.form, p.labels
+    preds = {k: labels[i] for k, i in zip(keys, probs.argmax(1))}
     if opts.out:
-        write_json(opts.out, preds)
+        write_json(opts.out, {"label_as": form, "predictions": preds, "skipped": p.skipped})
     if opts.probs:
         with atomic_path(opts.probs) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["file", *lm.names])
+            w.writerow(["file", *(f"{form}:{v}" for v in labels)])
             for k, row in zip(keys, probs):
                 w.writerow([k, *(f"{p:.6f}" for p in row)])
     return preds

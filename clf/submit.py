@@ -28,11 +28,34 @@ def _refuse_missing(missing: list[str], images: str) -> None:
                         "pass the folder holding every test image")
 
 
+def label_form(asked: str | None, lm) -> str:
+    """The form labels are written in: as asked, else the dataset's own ids when training had them, else names."""
+    return asked or ("id" if lm.has_ids else "name")
+
+
+def _id_column(template: pd.DataFrame, asked: str | None, keys: list[str], source: str) -> str:
+    """The template column naming test images: as asked, else the column whose values match the most images."""
+    cols = list(template.columns)
+    if asked:
+        if asked not in cols:
+            raise UserError(f"--id-column {asked!r}: not a column of {source} ({', '.join(cols)}); name the right one")
+        return asked
+    hits = {c: len(template) - len(_match_ids(template[c].astype(str).tolist(), keys)[1]) for c in cols}
+    best = max(cols, key=lambda c: (hits[c], -cols.index(c)))
+    if hits[best] == 0:
+        raise UserError(f"--template {source}: no column names the test images (columns: {', '.join(cols)}; "
+                        f"e.g. {template.iloc[0, 0]!r} is not a file in the image folder); pass the folder holding "
+                        "the test images, or name the file column with --id-column")
+    return best
+
+
 def submit(opts) -> int:
     """Predict every image and write the submission; returns its number of rows."""
-    from clf.predict import run_predict
+    from clf.predict import image_frame, run_predict
     from common.atomic import atomic_path
+    from common.outputs import check_out_file
 
+    check_out_file(opts.out)
     template = None
     if opts.template:
         if not Path(opts.template).is_file():
@@ -40,30 +63,30 @@ def submit(opts) -> int:
         template = pd.read_csv(opts.template, dtype=str, keep_default_na=False)
         if template.empty:
             raise UserError(f"--template {opts.template}: no rows; it should list one test image per row")
-    cols = list(template.columns) if template is not None else []
-    id_col = opts.id_column or (cols[0] if cols else "id")
-    label_col = opts.label_column or (cols[1] if len(cols) > 1 else "label")
+    if template is not None:  # settle the columns and refuse missing files before the (long) prediction
+        keys = image_frame(opts.images)[1]
+        id_col = _id_column(template, opts.id_column, keys, opts.template)
+        others = [c for c in template.columns if c != id_col]
+        label_col = opts.label_column or (others[0] if others else "label")  # an id-only template gains a column
+        _refuse_missing(_match_ids(template[id_col].astype(str).tolist(), keys)[1], opts.images)
+    else:
+        id_col, label_col = opts.id_column or "id", opts.label_column or "label"
+    p = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device, opts.workers,
+                    label_as=opts.label_as, skip_bad=opts.skip_bad)
+    value = [p.labels[i] for i in p.probs.argmax(1)]
     if template is not None:
-        for what, c in (("--id-column", id_col), ("--label-column", label_col)):
-            if c not in cols and not (what == "--label-column" and opts.label_column):
-                raise UserError(f"{what} {c!r}: not a column of {opts.template} ({', '.join(cols)}); name the right one")
-
-    if template is not None:  # refuse before the (long) prediction, not after
-        from clf.predict import image_frame
-
-        _, missing = _match_ids(template[id_col].astype(str).tolist(), image_frame(opts.images)[1])
-        _refuse_missing(missing, opts.images)
-    keys, probs, lm = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device,
-                                  opts.workers)
-    pred = probs.argmax(1)
-    value = [int(i) if opts.label_as == "index" else lm.names[i] for i in pred]
-    if template is not None:
-        rows, missing = _match_ids(template[id_col].astype(str).tolist(), keys)
+        # A skipped (unreadable) image still needs a row: it gets the most frequent prediction, and is listed.
+        fill = pd.Series(value).mode().iloc[0] if value else p.labels[0]
+        by_key = dict(zip(p.keys, value)) | {k: fill for k in p.skipped}
+        rows, missing = _match_ids(template[id_col].astype(str).tolist(), list(by_key))
         _refuse_missing(missing, opts.images)
         out = template.copy()
-        out[label_col] = [value[i] for i in rows]
+        labels = list(by_key.values())
+        out[label_col] = [labels[i] for i in rows]
+        if p.skipped:
+            print(f"{len(p.skipped)} skipped images got the most frequent label {fill!r} in the submission")
     else:
-        out = pd.DataFrame({id_col: keys, label_col: value})
+        out = pd.DataFrame({id_col: p.keys, label_col: value})
     with atomic_path(opts.out) as tmp:
         out.to_csv(tmp, index=False)
     return len(out)

@@ -32,6 +32,9 @@ RESUME_IGNORE = ("resume", "progress", "workers", "device", "out")
 def check_options(o: TrainOptions) -> None:
     """Refuse inconsistent options before any work is done."""
     from augment.presets import interpolation, list_presets
+    from common.outputs import check_out_dir
+
+    check_out_dir(o.out)
 
     if not o.model and not o.lite0_imagenet and not o.resume:
         raise UserError("--model: required; give a timm model name (e.g. resnet18) or --lite0-imagenet for "
@@ -202,7 +205,7 @@ def train(o: TrainOptions) -> Path | None:
     ckpt_path, saved_lm = None, None
     if o.resume:
         run_dir = Path(o.resume)
-        cfg = read_config(run_dir)
+        cfg = read_config(run_dir, "train")
         check_same_options(cfg["options"], options_dict(o), ignore=RESUME_IGNORE)
         ckpt_path = run_dir / "last.pt"
         if not ckpt_path.exists():

@@ -83,12 +83,16 @@ def write_config(run_dir: str | Path, command: str, options: Any, **extra: Any) 
     return cfg
 
 
-def read_config(run_dir: str | Path) -> dict:
-    """Read run_dir/config.json, or fail with a clear message."""
+def read_config(run_dir: str | Path, command: str | None = None, option: str = "--resume") -> dict:
+    """Read run_dir/config.json, or fail with a clear message; with `command`, refuse another command's run."""
     path = Path(run_dir) / "config.json"
     if not path.exists():
         raise UserError(f"{run_dir}: not a SynthMix run folder (no config.json); pass the folder a run created")
-    return json.loads(path.read_text(encoding="utf-8"))
+    cfg = json.loads(path.read_text(encoding="utf-8"))
+    if command is not None and cfg.get("command") != command:
+        raise UserError(f"{option} {run_dir}: a {cfg.get('command')} run folder, not a {command} run; "
+                        f"pass a folder written by `{command}`")
+    return cfg
 
 
 def check_same_options(saved: dict, new: dict, ignore: tuple[str, ...] = ()) -> None:

@@ -58,7 +58,10 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     """Run (this shard of) the grid and write the report; return the ablation folder."""
     from common.runs import check_same_options, read_config, write_config
 
+    from common.outputs import check_out_dir
+
     cfg = load_config(opts.config)
+    check_out_dir(opts.out)
     i, n = parse_shard(opts.shard)
     folder = ablation_dir(opts.out, cfg)
     indexed = shard_indexed(build_cells(cfg), i, n)

@@ -35,8 +35,10 @@ def run_demo(out: str | Path, config: str | Path = DEMO_CONFIG) -> Path:
     """Run every stage into `out`; return the path of report.md."""
     from experiments.demo_report import write_demo_report
 
+    from common.outputs import check_out_dir
+
     t0 = time.time()
-    out = Path(out)
+    out = check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = load_config(config)
     click.echo(f"[demo] data: {cfg.data.prepare}")

@@ -86,6 +86,7 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
 
     from augment.manifest import save_manifest
     from common.atomic import atomic_dir, write_json
+    from common.outputs import check_new_dir
     from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity
     from common.seeding import parse_seeds
 
@@ -93,9 +94,7 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
         raise UserError("--classifier and --min-confidence go together; pass both or neither")
     if opts.min_confidence is not None and not 0.0 <= opts.min_confidence <= 1.0:
         raise UserError(f"--min-confidence {opts.min_confidence}: must be a probability between 0 and 1")
-    out = Path(opts.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError(f"--out {out}: already exists and is not empty; choose a new folder or delete it")
+    out = check_new_dir(opts.out)
     sampler, ckpt_path = open_gan(opts.gan, opts.checkpoint, opts.device)
     if opts.all_classes and opts.classes:
         raise UserError("--class and --all together; pass the classes you want, or --all for every class")

@@ -36,6 +36,9 @@ DIVERSITY_N = 32     # fixed fakes per class for the mode-collapse watch and cla
 
 def check_options(opts: GanOptions) -> None:
     """Refuse impossible options before anything is written."""
+    from common.outputs import check_out_dir
+
+    check_out_dir(opts.out)
     if opts.mode not in MODES:
         raise UserError(f"--mode {opts.mode!r}: unknown; choose {' or '.join(MODES)}")
     if opts.size not in RESOLUTIONS:
@@ -113,10 +116,7 @@ def train_gan(opts: GanOptions) -> Path:
     resume_ckpt = None
     if opts.resume:
         run_dir = Path(opts.resume)
-        cfg = read_config(run_dir)
-        if cfg.get("command") != "train-gan":
-            raise UserError(f"--resume {run_dir}: a {cfg.get('command')!r} run, not a train-gan run; "
-                            "pass a train-gan run folder")
+        cfg = read_config(run_dir, "train-gan")
         resume_ckpt = load_checkpoint(run_dir / "last.pt")  # an old architecture is refused before options
         check_same_options(cfg["options"], options_dict(opts), ignore=RESUME_IGNORE)
         label_map = LabelMap.load(run_dir)

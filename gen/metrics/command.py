@@ -55,8 +55,11 @@ def run_fid(opts: FidOptions) -> dict:
     from common.atomic import write_json
     from gen.metrics.score import score
 
+    from common.outputs import check_out_file
+
     if (opts.fake is None) == (opts.gan is None):
         raise UserError("fid: pass exactly one of --fake DIR (images) or --gan RUN (a train-gan run folder)")
+    check_out_file(opts.out)  # before minutes of feature extraction, not after
     class_names = None
     if opts.gan is not None:
         _refuse_own_eyes(opts.gan, opts.extractor)

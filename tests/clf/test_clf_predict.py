@@ -24,12 +24,14 @@ def test_predict_writes_file_to_class_name_and_probs(trained_run, toy, tmp_path)
     out, probs = tmp_path / "preds.json", tmp_path / "probs.csv"
     predict(PredictOptions(model=str(trained_run), images=str(toy["flat"]), out=str(out), probs=str(probs),
                            tta=("hflip", "vflip")))
-    preds = json.loads(out.read_text())
+    doc = json.loads(out.read_text())
+    assert doc["label_as"] == "name"  # a folder of classes has no ids: names by default
+    preds = doc["predictions"]
     assert len(preds) == 12 and set(preds.values()) <= {"blue", "green", "red"}
     assert sum(preds[f] == _cls(f) for f in preds) >= 8  # file names start with the class
     p = pd.read_csv(probs)
-    assert list(p.columns) == ["file", "blue", "green", "red"]
-    assert np.allclose(p[["blue", "green", "red"]].sum(1), 1.0, atol=1e-4)
+    assert list(p.columns) == ["file", "name:blue", "name:green", "name:red"]
+    assert np.allclose(p[["name:blue", "name:green", "name:red"]].sum(1), 1.0, atol=1e-4)
     with pytest.raises(UserError, match="--tta"):
         predict(PredictOptions(model=str(trained_run), images=str(toy["flat"]), out=str(out), tta=("rot90",)))
 
@@ -76,7 +78,8 @@ def test_grader_api_fast_train_writes_nothing_and_classifies(toy, tmp_path, monk
     # One epoch of 12 images is a single optimizer step: too few to beat chance reliably.
     monkeypatch.setattr(grader, "FAST", {**grader.FAST, "size": 32, "epochs": 8})
     img_dir = toy["flat"]
-    gt = {f: {"blue": 0, "green": 1, "red": 2}[_cls(f)] for f in sorted(os.listdir(img_dir))}
+    # Ids neither contiguous nor in name order: classify must answer in them, not in its own index.
+    gt = {f: {"blue": 40, "green": 7, "red": 13}[_cls(f)] for f in sorted(os.listdir(img_dir))}
     monkeypatch.chdir(tmp_path)
     before = sorted(os.listdir(img_dir))
     model = train_classifier(gt, str(img_dir), fast_train=True)
@@ -84,5 +87,63 @@ def test_grader_api_fast_train_writes_nothing_and_classifies(toy, tmp_path, monk
     path = tmp_path / "birds_model.pt"
     torch.save(model.state_dict(), path)
     res = classify(str(path), str(img_dir))
-    assert set(res) == set(gt) and set(res.values()) <= {0, 1, 2}
+    assert set(res) == set(gt) and set(res.values()) <= {40, 7, 13}
     assert sum(res[f] == gt[f] for f in gt) > len(gt) / 3
+
+
+IDS = {"blue": "40", "green": "7", "red": "13"}  # neither contiguous nor in name order (blue < green < red)
+
+
+@pytest.fixture(scope="module")
+def id_run(toy, tmp_path_factory):
+    """A run trained from the Russian-art layout: image_name,label_id + a class table of id,name."""
+    from clf.train import train
+    from tests.clf.conftest import tiny_options
+
+    root = tmp_path_factory.mktemp("ids")
+    files = sorted(toy["train"].rglob("*.png"))
+    pd.DataFrame({"image_name": [f.relative_to(toy["train"]).as_posix() for f in files],
+                  "label_id": [IDS[f.parent.name] for f in files]}).to_csv(root / "train.csv", index=False)
+    pd.DataFrame({"id": list(IDS.values()), "name": list(IDS)}).to_csv(root / "classes.csv", index=False)
+    opts = tiny_options(root / "train.csv", root / "runs", epochs=4)
+    opts.data.image_root, opts.data.class_table = str(toy["train"]), str(root / "classes.csv")
+    return train(opts)
+
+
+def test_submission_is_in_the_datasets_own_ids_by_default(id_run, toy, tmp_path):
+    from augment.labels import LabelMap
+    from clf.options import PredictOptions, SubmitOptions
+    from clf.predict import predict
+    from clf.submit import submit
+
+    assert [c.get("id") for c in LabelMap.load(id_run).to_dict()["classes"]] == ["40", "7", "13"]
+    out = tmp_path / "sub.csv"
+    submit(SubmitOptions(model=str(id_run), images=str(toy["flat"]), out=str(out)))
+    sub = pd.read_csv(out)
+    want = {f: int(IDS[_cls(f)]) for f in sub["id"]}
+    assert set(sub["label"]) <= {40, 7, 13}
+    assert sum(v == want[f] for f, v in zip(sub["id"], sub["label"])) >= 9  # the model is fine, in ids
+    submit(SubmitOptions(model=str(id_run), images=str(toy["flat"]), out=str(out), label_as="name"))
+    assert set(pd.read_csv(out)["label"]) <= set(IDS)
+    preds = tmp_path / "preds.json"
+    probs = tmp_path / "probs.csv"
+    predict(PredictOptions(model=str(id_run), images=str(toy["flat"]), out=str(preds), probs=str(probs)))
+    doc = json.loads(preds.read_text())
+    assert doc["label_as"] == "id" and set(doc["predictions"].values()) <= {40, 7, 13}
+    assert list(pd.read_csv(probs).columns) == ["file", "id:40", "id:7", "id:13"]
+
+
+def test_integer_labels_are_ids_and_a_folder_run_refuses_id(toy, trained_run, tmp_path):
+    from augment.spec import DataSpec, load_dataset
+    from clf.options import SubmitOptions
+    from clf.submit import submit
+
+    files = sorted(toy["train"].rglob("*.png"))
+    pd.DataFrame({"file": [str(f) for f in files], "class_id": [IDS[f.parent.name] for f in files]}).to_csv(
+        tmp_path / "gt.csv", index=False)
+    _, lm = load_dataset(DataSpec(str(tmp_path / "gt.csv")), progress=False)
+    assert lm.names == ("7", "13", "40") and lm.labels_as("id") == [7, 13, 40] and lm.labels_as("index") == [0, 1, 2]
+    with pytest.raises(UserError, match="--label-as id: this model was trained without dataset label ids"):
+        submit(SubmitOptions(model=str(trained_run), images=str(toy["flat"]), out=str(tmp_path / "s.csv"),
+                             label_as="id"))
+    assert not (tmp_path / "s.csv").exists()

@@ -1,0 +1,66 @@
+"""Where outputs go: checked before any work, so a bad --out costs one line, not minutes and a traceback."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from common.errors import UserError
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path.absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _can_write_in(folder: Path) -> bool:
+    """Try it: os.access says yes to root on a read-only mount, a real temp file does not."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _check_parent_writable(path: Path, option: str, what: str) -> None:
+    """The folder that will hold `path` exists as a writable folder, or can be made in one."""
+    base = _nearest_existing(path.parent)
+    if not base.is_dir():
+        raise UserError(f"{option} {path}: {base} is a file, not a folder; pass a {what} under a folder")
+    if not _can_write_in(base):
+        raise UserError(f"{option} {path}: cannot write in {base} (read-only or permission denied); "
+                        f"pass a {what} you can write")
+
+
+def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
+    """`path` is (or can become) a folder this process can write into."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{option} {path}: a file is there, not a folder; pass a folder (new or existing)")
+    if path.is_dir():
+        if not _can_write_in(path):
+            raise UserError(f"{option} {path}: cannot write in this folder (read-only or permission denied); "
+                            "pass a folder you can write")
+        return path
+    _check_parent_writable(path, option, "folder")
+    return path
+
+
+def check_out_file(path: str | os.PathLike, option: str = "--out") -> Path:
+    """`path` names a file this process can (over)write: not a folder, in a writable folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{option} {path}: a folder is there; pass a file name (e.g. {path}/out{path.suffix or '.csv'})")
+    _check_parent_writable(path, option, "file")
+    return path
+
+
+def check_new_dir(path: str | os.PathLike, option: str = "--out") -> Path:
+    """A folder that must not exist yet (or be empty), in a writable place."""
+    path = Path(path)
+    check_out_dir(path, option)
+    if path.is_dir() and any(path.iterdir()):
+        raise UserError(f"{option} {path}: folder exists and is not empty; pass a new folder")
+    return path
