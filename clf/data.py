@@ -81,9 +81,14 @@ def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: in
     ds = ManifestDataset(df, label_map, transform)
     sampler = None
     if train and balanced:
-        g = torch.Generator().manual_seed(seed)
-        sampler = WeightedRandomSampler(class_balanced_weights(ds.targets), len(ds), replacement=True, generator=g)
+        # No generator of its own: the sampler draws from the global torch RNG, which a checkpoint restores.
+        sampler = WeightedRandomSampler(class_balanced_weights(ds.targets), len(ds), replacement=True)
+    # Training workers start afresh each epoch and seed their augmentation from the loader's per-epoch seed (drawn
+    # from the restored global RNG); persistent ones would carry epoch-0 streams a resumed run cannot rebuild.
     return DataLoader(ds, batch_size=batch_size, shuffle=train and sampler is None, sampler=sampler,
-                      num_workers=workers, persistent_workers=workers > 0, pin_memory=pin,
+                      num_workers=workers, persistent_workers=workers > 0 and not train, pin_memory=pin,
+                      # an eval loader's per-iterator seed comes from its own generator: creating its workers
+                      # (once, or again after a resume) must not move the global RNG the training draws from
+                      generator=None if train else torch.Generator().manual_seed(seed),
                       worker_init_fn=seed_worker_transform,
                       drop_last=drop_last and len(ds) > batch_size)

@@ -158,6 +158,17 @@ class ClassifierModule(pl.LightningModule):
             set_rng_state(_native_rng(sm["rng"]))
 
 
+class EpochAugmentSeed(pl.Callback):
+    """Reseed the in-process augmentation at every epoch from (seed, epoch), so a resumed epoch augments as the
+    uninterrupted run did (albumentations keeps a generator of its own, which no checkpoint holds)."""
+
+    def __init__(self, transform, seed: int):
+        self.transform, self.seed = transform, seed
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.transform.set_random_seed((self.seed * 1_000_003 + trainer.current_epoch) % 2**32)
+
+
 def _portable_rng(state: dict) -> dict:
     """RNG states as tensors/ints, so checkpoints load with torch's safe `weights_only` unpickler."""
     py = state["python"]

@@ -64,6 +64,23 @@ def check_options(o: TrainOptions) -> None:
     parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a typo in --stage/--trainable fails before any file
 
 
+def resume_checkpoint(run_dir: Path) -> Path:
+    """last.pt; else best.pt when it holds the last finished epoch (a kill during last.pt's first write)."""
+    from clf.checkpoint import read_checkpoint
+
+    last, best = run_dir / "last.pt", run_dir / "best.pt"
+    if last.is_file():
+        return last
+    done = pd.read_csv(run_dir / "metrics.csv")["epoch"].tolist() if (run_dir / "metrics.csv").is_file() else []
+    if not done:
+        raise UserError(f"--resume {run_dir}: the run stopped before its first epoch ended (no checkpoint, no "
+                        "metrics.csv row); nothing to resume, start it again without --resume")
+    if best.is_file() and int(read_checkpoint(best).get("epoch", -1)) == int(done[-1]):
+        return best  # the same state last.pt would have held
+    raise UserError(f"--resume {run_dir}: epoch {done[-1]} finished but the run was stopped while writing its "
+                    "checkpoint (no last.pt); nothing exact to resume from, start it again without --resume")
+
+
 def run_desc(o: TrainOptions, size: int) -> str:
     data = Path(o.data.data).stem or "data"
     init = "lite0in1k" if o.lite0_imagenet else "hub" if o.pretrained else "weights" if o.weights else "scratch"
@@ -131,7 +148,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     from augment.presets import create_transform
     from clf.data import make_loader
     from clf.freeze import parse_stages
-    from clf.module import ClassifierModule
+    from clf.module import ClassifierModule, EpochAugmentSeed
     from common.device import default_workers, pick_device
 
     stages = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)
@@ -161,6 +178,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
         for c in (ck, last):
             c.FILE_EXTENSION = ".pt"
             callbacks.append(c)
+    callbacks.append(EpochAugmentSeed(train_tf, o.seed))
     if o.patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode="max", patience=o.patience, min_delta=o.min_delta))
     module = ClassifierModule(model, lm, o, stages, cw, meta,
@@ -194,7 +212,7 @@ def train(o: TrainOptions) -> Path | None:
     from clf.data import class_counts, load_frames
     from clf.models import create_classifier, data_config
     from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
-    from common.atomic import write_json
+    from common.atomic import remove_orphans, write_json
     from common.seeding import seed_everything
     from common.runs import check_same_options, next_run_dir, options_dict, read_config, write_config
 
@@ -207,10 +225,9 @@ def train(o: TrainOptions) -> Path | None:
         run_dir = Path(o.resume)
         cfg = read_config(run_dir, "train")
         check_same_options(cfg["options"], options_dict(o), ignore=RESUME_IGNORE)
-        ckpt_path = run_dir / "last.pt"
-        if not ckpt_path.exists():
-            raise UserError(f"--resume {run_dir}: no last.pt there (the run stopped before its first epoch ended); "
-                            "start it again without --resume")
+        if rank == 0:
+            remove_orphans(run_dir)  # temp files of a checkpoint write the kill cut short
+        ckpt_path = resume_checkpoint(run_dir)
         saved_lm = LabelMap.load(run_dir)
     elif rank > 0 and os.environ.get("SYNTHMIX_RUN_DIR"):  # a DDP worker joins rank 0's run folder
         run_dir = Path(os.environ["SYNTHMIX_RUN_DIR"])

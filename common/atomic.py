@@ -50,6 +50,19 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def remove_orphans(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temp files a killed writer left in `folder` (`.<name>.<random>.tmp<ext>`); return them."""
+    gone = []
+    for p in Path(folder).glob(".*.tmp*"):
+        if p.is_file():
+            p.unlink(missing_ok=True)
+            gone.append(p)
+        elif p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    return gone
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write `obj` as indented JSON, atomically."""
     with atomic_path(path) as tmp:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common.atomic import append_jsonl, read_jsonl, write_text
+from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_text
 from common.errors import UserError
 from common.runs import check_same_options, next_run_dir, options_dict, read_config, write_config
 from common.seeding import get_rng_state, seed_everything, set_rng_state
@@ -117,6 +117,12 @@ def train_gan(opts: GanOptions) -> Path:
     if opts.resume:
         run_dir = Path(opts.resume)
         cfg = read_config(run_dir, "train-gan")
+        if rank0:
+            remove_orphans(run_dir)  # temp files of a write the kill cut short
+        if not (run_dir / "last.pt").is_file():
+            raise UserError(f"--resume {run_dir}: no last.pt there: the run stopped before its first checkpoint "
+                            f"was written (every --snapshot-every {cfg['options'].get('snapshot_every')} steps); "
+                            "nothing to resume, start it again without --resume")
         resume_ckpt = load_checkpoint(run_dir / "last.pt")  # an old architecture is refused before options
         check_same_options(cfg["options"], options_dict(opts), ignore=RESUME_IGNORE)
         label_map = LabelMap.load(run_dir)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -79,13 +80,23 @@ def test_stages_switch_trainable_parts_optimizer_and_loss(toy, tmp_path):
     assert rows["lr"].iloc[1] == pytest.approx(1e-3)
 
 
-def test_resume_continues_a_killed_run_and_refuses_changed_options(toy, tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [0, 1])
+def test_resume_is_bit_identical_to_an_uninterrupted_run(toy, tmp_path, monkeypatch, workers):
+    """Killed at the start of epoch 1 and resumed: the same weights and metrics.csv as 3 epochs straight, with
+    random augmentation, a balanced sampler, mixup, loader workers and a stage change in play."""
+    import torch
+
     from clf import module as mod
     from clf.train import train
 
     class Killed(Exception):
         pass
 
+    def opts(out, **kw):
+        return tiny_options(toy["train"], out, aug="basic", workers=workers, balanced_sampler=True, mixup=0.2,
+                            stages=("1:head:adamw:1e-2", "2:all:sgd:1e-2"), **kw)
+
+    straight = train(opts(tmp_path / "straight"))
     orig = mod.ClassifierModule.on_train_epoch_start
 
     def die_at_epoch_1(self):
@@ -93,18 +104,21 @@ def test_resume_continues_a_killed_run_and_refuses_changed_options(toy, tmp_path
             raise Killed()
         orig(self)
 
-    opts = tiny_options(toy["train"], tmp_path, epochs=3, aug="none")
     monkeypatch.setattr(mod.ClassifierModule, "on_train_epoch_start", die_at_epoch_1)
     with pytest.raises(Killed):
-        train(opts)
+        train(opts(tmp_path / "killed"))
     monkeypatch.setattr(mod.ClassifierModule, "on_train_epoch_start", orig)
-    run = next(tmp_path.iterdir())
+    run = next((tmp_path / "killed").iterdir())
     assert pd.read_csv(run / "metrics.csv")["epoch"].tolist() == [0]
     with pytest.raises(UserError, match="options differ"):
-        train(tiny_options(toy["train"], tmp_path, epochs=3, aug="none", lr=0.5, resume=str(run)))
-    train(tiny_options(toy["train"], tmp_path, epochs=3, aug="none", resume=str(run)))
-    assert pd.read_csv(run / "metrics.csv")["epoch"].tolist() == [0, 1, 2]
-    assert len(list(tmp_path.iterdir())) == 1
+        train(opts(tmp_path / "killed", lr=0.5, resume=str(run)))
+    train(opts(tmp_path / "killed", resume=str(run)))
+    assert len(list((tmp_path / "killed").iterdir())) == 1
+    a, b = (torch.load(r / "last.pt", weights_only=False)["state_dict"] for r in (straight, run))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    ma, mb = (pd.read_csv(r / "metrics.csv").drop(columns="time_s") for r in (straight, run))
+    pd.testing.assert_frame_equal(ma, mb)
+    assert ma["epoch"].tolist() == [0, 1, 2]
 
 
 def test_mixup_class_weights_and_balanced_sampler_train(toy, tmp_path):
@@ -146,3 +160,30 @@ def test_option_typos_fail_before_any_run_folder(toy, tmp_path):
         with pytest.raises(UserError):
             train(tiny_options(toy["train"], tmp_path / "runs", **bad))
         assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_kill_during_the_first_last_pt_write_resumes_from_best_and_removes_the_temp_file(toy, tmp_path,
+                                                                                           monkeypatch):
+    from clf import checkpoint as ck
+    from clf.train import train
+
+    class Killed(Exception):
+        pass
+
+    orig = ck.AtomicCheckpointIO.save_checkpoint
+
+    def torn_last(self, checkpoint, path, storage_options=None):
+        if str(path).endswith("last.pt"):  # SIGKILL mid-write: the temp file stays, no rename happens
+            Path(path).parent.joinpath(".last.pt.abc123.tmp.pt").write_bytes(b"\0" * 100)
+            raise Killed()
+        orig(self, checkpoint, path, storage_options)
+
+    monkeypatch.setattr(ck.AtomicCheckpointIO, "save_checkpoint", torn_last)
+    with pytest.raises(Killed):
+        train(tiny_options(toy["train"], tmp_path))
+    monkeypatch.undo()
+    run = next(tmp_path.iterdir())
+    assert (run / "best.pt").exists() and not (run / "last.pt").exists() and list(run.glob(".*.tmp*"))
+    train(tiny_options(toy["train"], tmp_path, resume=str(run)))
+    assert not list(run.glob(".*.tmp*"))
+    assert pd.read_csv(run / "metrics.csv")["epoch"].tolist() == [0, 1]

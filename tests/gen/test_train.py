@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
@@ -88,3 +89,25 @@ def test_init_from_refuses_a_foreign_file(gan_data, tiny_opts, tmp_path):
     torch.save({"model": {"w": torch.zeros(2)}}, bad)
     with pytest.raises(UserError, match="not a SynthMix GAN checkpoint"):
         train_gan(tiny_opts(gan_data(), init_from=str(bad)))
+
+
+def test_a_kill_during_the_first_checkpoint_write_is_explained_and_its_temp_file_removed(gan_data, tiny_opts,
+                                                                                         monkeypatch):
+    from gen import train as gt
+
+    class Killed(Exception):
+        pass
+
+    def torn_write(path, ckpt):  # SIGKILL mid-write: the temp file stays, no rename happens
+        Path(path).parent.joinpath(f".{Path(path).name}.abc123.tmp.pt").write_bytes(b"\0" * 100)
+        raise Killed()
+
+    monkeypatch.setattr(gt, "save_checkpoint", torn_write)
+    with pytest.raises(Killed):
+        train_gan(tiny_opts(gan_data()))
+    monkeypatch.undo()
+    run = next(Path(tiny_opts(gan_data()).out).iterdir())
+    assert list(run.glob(".*.tmp*")) and not (run / "last.pt").exists()
+    with pytest.raises(UserError, match=r"--resume .*: no last.pt there: the run stopped before its first checkpoint"):
+        train_gan(tiny_opts(gan_data(), resume=str(run)))
+    assert not list(run.glob(".*.tmp*"))
