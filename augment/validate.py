@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from common.progress import progress_bar
 
 from augment.images import check_image
 from augment.labels import LabelMap
@@ -41,7 +41,7 @@ def find_problems(df: pd.DataFrame, label_map: LabelMap | None = None, check_pix
                 problems.append(Problem(p, f"label {lab!r} is not in the label map",
                                         f"use one of: {', '.join(label_map.names)}"))
     if check_pixels:
-        for p in tqdm(df.loc[~dup, "path"], desc="checking images", disable=not progress, leave=False):
+        for p in progress_bar(df.loc[~dup, "path"], desc="checking images", disable=not progress, leave=False):
             reason = check_image(p)
             if reason:
                 fix = ("fix the path, or pass --image-root" if reason == "missing file"

@@ -36,6 +36,14 @@ def load_synth(synth: str, label_map: LabelMap, skip_bad: bool, progress: bool) 
     return df.assign(source="synthetic")
 
 
+def check_mix(synth: str | None, ratio: float | None, balance: bool) -> None:
+    """--synth goes with exactly one of --ratio R or --balance."""
+    if synth and ratio is None and not balance:
+        raise UserError("--synth needs --ratio R (R × each class's real count) or --balance")
+    if not synth and (ratio is not None or balance):
+        raise UserError("--ratio/--balance need --synth DIR (a folder written by `synth`)")
+
+
 def load_frames(spec: DataSpec, val_data: str | None, val_fraction: float, test_data: str | None,
                 synth: str | None, ratio: float | None, balance: bool, seed: int,
                 label_map: LabelMap | None = None, report_dir: str | Path | None = None,
@@ -44,10 +52,7 @@ def load_frames(spec: DataSpec, val_data: str | None, val_fraction: float, test_
     from augment.mixing import mix
     from augment.split import stratified_split
 
-    if synth and ratio is None and not balance:
-        raise UserError("--synth needs --ratio R (R × each class's real count) or --balance")
-    if not synth and (ratio is not None or balance):
-        raise UserError("--ratio/--balance need --synth DIR (a folder written by `synth`)")
+    check_mix(synth, ratio, balance)
     full, lm = load_dataset(spec, label_map=label_map, report_dir=report_dir, progress=progress)
     lm = label_map or lm
     kept: list[str] = []

@@ -52,9 +52,9 @@ def predict_probs(model: torch.nn.Module, df: pd.DataFrame, data_cfg: dict, devi
     out = []
     it = loader
     if progress:
-        from tqdm import tqdm
+        from common.progress import progress_bar
 
-        it = tqdm(loader, desc="predict", unit="batch", leave=False)
+        it = progress_bar(loader, desc="predict", unit="batch", leave=False)
     for x, _ in it:
         out.append(_probs_of_batch(model, x.to(device), tta, use_amp(device)).cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, 0))

@@ -5,7 +5,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import sys
 import warnings
 from dataclasses import replace
@@ -59,7 +58,10 @@ def check_options(o: TrainOptions) -> None:
     if o.devices > 1 and not torch.cuda.is_available():
         raise UserError(f"--devices {o.devices}: several devices need CUDA GPUs; none is visible")
     interpolation(o.upscale)  # a typo fails before any run folder
+    from clf.data import check_mix
     from clf.freeze import parse_stages
+
+    check_mix(o.synth, o.ratio, o.balance)
 
     parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a typo in --stage/--trainable fails before any file
 
@@ -121,6 +123,7 @@ def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_
 
     from clf.checkpoint import AtomicCheckpointIO
     from common.device import pick_device
+    from common.progress import on_terminal
 
     dev = pick_device(o.device)
     precision = "32-true"
@@ -133,7 +136,9 @@ def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_
         kw["devices"] = [dev.index]
     return pl.Trainer(max_epochs=total_epochs, precision=precision, gradient_clip_val=o.clip_grad,
                       callbacks=callbacks, logger=False, enable_checkpointing=run_dir is not None,
-                      enable_model_summary=False, num_sanity_val_steps=0, enable_progress_bar=o.progress,
+                      enable_model_summary=False, num_sanity_val_steps=0,
+                      # in a log file the per-epoch lines are the progress; a bar there is a wall of redraws
+                      enable_progress_bar=o.progress and on_terminal(),
                       default_root_dir=str(run_dir) if run_dir else None,
                       plugins=[AtomicCheckpointIO()] if run_dir else None, log_every_n_steps=10, **kw)
 
@@ -214,7 +219,7 @@ def train(o: TrainOptions) -> Path | None:
     from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
     from common.atomic import remove_orphans, write_json
     from common.seeding import seed_everything
-    from common.runs import check_same_options, next_run_dir, options_dict, read_config, write_config
+    from common.runs import check_same_options, discard_run, next_run_dir, options_dict, read_config, write_config
 
     if o.lite0_imagenet and not o.model:
         o = replace(o, model="tf_efficientnet_lite0")
@@ -238,6 +243,7 @@ def train(o: TrainOptions) -> Path | None:
     probe_lm = saved_lm
     frames_args = dict(spec=o.data, val_data=o.val_data, val_fraction=o.val_fraction, test_data=o.test_data,
                        synth=o.synth, ratio=o.ratio, balance=o.balance, seed=o.seed, progress=o.progress and rank == 0)
+    made_root = not Path(o.out).exists()
     if run_dir is None:
         run_dir = next_run_dir(o.out, run_desc(o, _default_size(o.model, o.size)))
         os.environ["SYNTHMIX_RUN_DIR"] = str(run_dir)
@@ -248,7 +254,7 @@ def train(o: TrainOptions) -> Path | None:
         model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
     except Exception:
         if not o.resume and rank == 0 and not (run_dir / "config.json").exists():
-            shutil.rmtree(run_dir, ignore_errors=True)  # a run that never started leaves no folder behind
+            discard_run(run_dir, made_root)  # a run that never started leaves no folder behind
         raise
     dcfg = {**data_config(model, o.model, o.size, o.lite0_imagenet), "upscale": o.upscale}
     counts = class_counts(frames)

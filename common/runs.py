@@ -29,6 +29,16 @@ def next_run_dir(root: str | Path, desc: str) -> Path:
             continue
 
 
+def discard_run(run_dir: str | Path, made_root: bool) -> None:
+    """Remove a run folder that never started, and its root too when this run created it and it is empty."""
+    import shutil
+
+    run_dir = Path(run_dir)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    if made_root and run_dir.parent.is_dir() and not any(run_dir.parent.iterdir()):
+        run_dir.parent.rmdir()
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^\w.+-]+", "-", text, flags=re.UNICODE).strip("-") or "run"
 

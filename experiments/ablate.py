@@ -20,7 +20,6 @@ import fcntl
 import json
 import math
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +204,8 @@ def _prepare_synth(cfg: AblationConfig, folder: Path, cli: list[str], counts: di
             args = train.pop("args", [])
             echo("[ablate] training the GAN (once per config) ...")
             _run_step([*cli, "train-gan", "--data", prepared["train"], "--out", str(folder / "gan"),
-                       *passthrough_args(train), *passthrough_args(args)], folder / "logs" / "train-gan.log")
+                       *passthrough_args(train), *passthrough_args(args)], folder / "logs" / "train-gan.log",
+                      echo=lambda line: echo("  " + line))
             run = str(_newest_run(folder / "gan"))
             write_json(marker, {"run": run})
         prepared["gan_run"] = run
@@ -241,20 +241,16 @@ def numeric_items(d: dict) -> dict:
     return keep
 
 
-def _run_step(argv: list[str], log: Path) -> None:
-    """Run a preparation command, output to `log`; a failure stops the ablation with the log's tail."""
+def _run_step(argv: list[str], log: Path, echo=None) -> None:
+    """Run a preparation command, output to `log` (and its lines to `echo`); a failure stops the ablation."""
+    from common.proc import log_tail, run_logged
     from experiments.config import REPO_ROOT
 
-    log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    with open(log, "w", encoding="utf-8") as f:
-        f.write("$ " + " ".join(map(str, argv)) + "\n")
-        f.flush()
-        rc = subprocess.run(list(map(str, argv)), stdout=f, stderr=subprocess.STDOUT, cwd=REPO_ROOT).returncode
+    rc = run_logged(argv, log, cwd=REPO_ROOT, echo=echo)
     if rc != 0:
-        tail = " | ".join(ln for ln in log.read_text(errors="replace").replace("\r", "\n").splitlines()[-3:] if ln)
         raise click.ClickException(f"`{' '.join(map(str, argv[2:4]))}` failed (exit {rc}, {time.time() - t0:.0f} s): "
-                                   f"{tail[-400:]}; full log {log}")
+                                   f"{log_tail(log)}; full log {log}")
 
 
 def _newest_run(root: Path) -> Path:

@@ -34,7 +34,7 @@ def load_real_images(df: pd.DataFrame, label_map: LabelMap, size: int, upscale: 
                      num_workers: int = 0, progress: bool = True) -> RealImages:
     """Decode and resize every image of the manifest once (albumentations' Resize, uint8 kept)."""
     import albumentations as A
-    from tqdm import tqdm
+    from common.progress import progress_bar
 
     from augment.presets import interpolation
 
@@ -42,7 +42,7 @@ def load_real_images(df: pd.DataFrame, label_map: LabelMap, size: int, upscale: 
     ds = ManifestDataset(df, label_map, transform=lambda image: {"image": _chw(resize(image=image)["image"])})
     loader = DataLoader(ds, batch_size=256, num_workers=num_workers, shuffle=False)
     images, targets = [], []
-    for x, y in tqdm(loader, desc="loading images", unit="batch", disable=not progress, leave=False):
+    for x, y in progress_bar(loader, desc="loading images", unit="batch", disable=not progress, leave=False):
         images.append(x)
         targets.append(y)
     return RealImages(torch.cat(images), torch.cat(targets).long(), label_map)

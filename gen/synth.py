@@ -82,7 +82,7 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     With `score_fn` and `opts.min_confidence`, only samples that `score_fn(images, class)` gives probability
     >= min_confidence are kept; `df.attrs["kept"]` / `["generated"]` count them per class.
     """
-    from tqdm import tqdm
+    from common.progress import progress_bar
 
     from augment.manifest import save_manifest
     from common.atomic import atomic_dir, write_json
@@ -121,7 +121,7 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     with atomic_dir(out) as tmp:
         for name, k in zip(names, indices):
             (tmp / name).mkdir(parents=True)
-            for i in tqdm(range(0, len(seeds), opts.batch), desc=f"synth {name}", unit="batch", leave=False):
+            for i in progress_bar(range(0, len(seeds), opts.batch), desc=f"synth {name}", unit="batch", leave=False):
                 chunk = seeds[i:i + opts.batch]
                 imgs = sampler.generate(k, chunk, opts.batch)
                 keep = torch.ones(len(chunk), dtype=torch.bool)

@@ -5,7 +5,6 @@ two optimisers and exact resume better than the Trainer. One process per GPU wit
 """
 from __future__ import annotations
 
-import shutil
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -15,7 +14,7 @@ import torch
 
 from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_text
 from common.errors import UserError
-from common.runs import check_same_options, next_run_dir, options_dict, read_config, write_config
+from common.runs import check_same_options, discard_run, next_run_dir, options_dict, read_config, write_config
 from common.seeding import get_rng_state, seed_everything, set_rng_state
 from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, rng_from_safe, rng_to_safe, \
     save_checkpoint
@@ -113,7 +112,7 @@ def train_gan(opts: GanOptions) -> Path:
     rank0 = fabric.is_global_zero
 
     # Where the run lives: a new numbered folder, or the folder being resumed (options must match).
-    resume_ckpt = None
+    resume_ckpt, made_root = None, False
     if opts.resume:
         run_dir = Path(opts.resume)
         cfg = read_config(run_dir, "train-gan")
@@ -128,13 +127,14 @@ def train_gan(opts: GanOptions) -> Path:
         label_map = LabelMap.load(run_dir)
         df, label_map = load_dataset(opts.data, label_map=label_map, progress=opts.progress and rank0)
     else:
+        made_root = not Path(opts.out).exists()
         run_dir = Path(fabric.broadcast(str(next_run_dir(opts.out, run_desc(opts))) if rank0 else None))
         try:
             df, label_map = load_dataset(opts.data, report_dir=run_dir if rank0 else None,
                                          progress=opts.progress and rank0)
         except BaseException:
             if rank0:
-                shutil.rmtree(run_dir, ignore_errors=True)
+                discard_run(run_dir, made_root)
             raise
     names = list(label_map.names)
     conditional = opts.mode == "conditional"
@@ -144,7 +144,7 @@ def train_gan(opts: GanOptions) -> Path:
         small = [f"{c} ({n})" for c, n in counts.items() if n < opts.min_class_images]
         if small:
             if rank0 and not opts.resume:
-                shutil.rmtree(run_dir, ignore_errors=True)
+                discard_run(run_dir, made_root)
             raise UserError(f"per-class mode: class(es) {', '.join(small)} have fewer than {opts.min_class_images} "
                             "images to train a GAN alone; use --mode conditional, which shares one GAN across classes")
     init_ckpt = None
@@ -154,7 +154,7 @@ def train_gan(opts: GanOptions) -> Path:
             check_compatible(init_ckpt, _arch(opts), names, f"--init-from {opts.init_from}")
         except BaseException:
             if rank0:
-                shutil.rmtree(run_dir, ignore_errors=True)
+                discard_run(run_dir, made_root)
             raise
     if rank0 and not opts.resume:
         write_config(run_dir, "train-gan", opts, arch=_arch(opts), class_names=names,
@@ -334,12 +334,14 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
           opts: GanOptions, names: list[str], fabric) -> None:
     from tqdm import tqdm
 
+    from common.progress import progress_bar
+
     rank0 = fabric.is_global_zero
     scorer = _Scorer(run_dir, pairs, real, opts, names, fabric.device) if opts.score_every and rank0 else None
     acc: dict[str, list[float]] = defaultdict(list)
     n_images = opts.batch * len(pairs) * fabric.world_size
     t_start = time.perf_counter()
-    bar = tqdm(total=opts.steps, initial=step, desc="train-gan", unit="step", disable=not (opts.progress and rank0),
+    bar = progress_bar(total=opts.steps, initial=step, desc="train-gan", unit="step", disable=not (opts.progress and rank0),
                dynamic_ncols=True)
     while step < opts.steps:
         t0 = time.perf_counter()

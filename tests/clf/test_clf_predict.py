@@ -147,3 +147,26 @@ def test_integer_labels_are_ids_and_a_folder_run_refuses_id(toy, trained_run, tm
         submit(SubmitOptions(model=str(trained_run), images=str(toy["flat"]), out=str(tmp_path / "s.csv"),
                              label_as="id"))
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_skip_bad_leaves_unreadable_images_out_and_an_id_only_template_gains_a_label(trained_run, toy, tmp_path):
+    import shutil
+
+    from clf.options import PredictOptions, SubmitOptions
+    from clf.predict import predict
+    from clf.submit import submit
+
+    images = tmp_path / "images"
+    shutil.copytree(toy["flat"], images)
+    (images / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(UserError, match=r"broken.png: .*--skip-bad"):
+        predict(PredictOptions(model=str(trained_run), images=str(images), out=str(tmp_path / "p.json")))
+    predict(PredictOptions(model=str(trained_run), images=str(images), out=str(tmp_path / "p.json"), skip_bad=True))
+    doc = json.loads((tmp_path / "p.json").read_text())
+    assert doc["skipped"] == ["broken.png"] and len(doc["predictions"]) == 12
+    tmpl = tmp_path / "ids.csv"
+    pd.DataFrame({"file": sorted(p.name for p in images.iterdir())}).to_csv(tmpl, index=False)
+    n = submit(SubmitOptions(model=str(trained_run), images=str(images), out=str(tmp_path / "s.csv"),
+                             template=str(tmpl), skip_bad=True))
+    sub = pd.read_csv(tmp_path / "s.csv")
+    assert n == 13 and list(sub.columns) == ["file", "label"] and sub["label"].notna().all()
