@@ -289,15 +289,14 @@ def _csv_list(value) -> tuple[str, ...]:
 @click.option("--resume", default=None, help="Continue this run folder exactly (same options).")
 @click.option("--out", default="runs", show_default=True, help="Folder for run folders.")
 def train_cmd(no_progress, stages, **kw):
-    """Train a timm classifier on real (+ synthetic) images; last stdout line: SYNTHMIX_RESULT {json}."""
+    """Train a timm classifier on real (+ synthetic) images; writes a run folder with metrics.json."""
     from clf.options import TrainOptions
-    from clf.train import result_line, train
+    from clf.train import train
 
     spec = data_spec(kw)
     run_dir = train(TrainOptions(data=spec, stages=tuple(stages), progress=not no_progress, **kw))
-    if run_dir is not None:  # one result line, from rank 0 only
-        click.echo(f"run folder: {run_dir}")
-        click.echo(result_line(run_dir))
+    if run_dir is not None:  # rank 0 only
+        click.echo(f"wrote {run_dir} (metrics: {run_dir / 'metrics.json'})")
 
 
 def prediction_options(fn):
@@ -361,19 +360,24 @@ def submit_cmd(tta, **kw):
 @click.option("--out", default="runs", show_default=True, help="Root folder; the ablation writes OUT/ablate-<name>/.")
 @click.option("--resume", is_flag=True, help="Skip finished cells, retry failed ones (same config required).")
 @click.option("--shard", default=None, help="i/n (0 ≤ i < n): run every n-th cell from i; shards may share --out.")
-@click.option("--dry-run", is_flag=True, help="Print each cell's train command and stop.")
+@click.option("--dry-run", is_flag=True,
+              help="Print each cell's options (and, with --executor slurm, the job array) and stop.")
 @click.option("--prepare-only", is_flag=True, help="Prepare data, GAN, synthetic images and FID/KID, then stop.")
-@click.option("--train-cmd", default=None,
-              help="Command prefix for a cell instead of 'python -u cli.py train' (quoted, split like a shell).")
-def ablate(config, out, resume, shard, dry_run, prepare_only, train_cmd):
-    """Does synthetic data help? Grid of train runs (ratios × augs × pretrained × seeds), CAS, FID/KID, report."""
-    import shlex
-
+@click.option("--executor", type=click.Choice(["local", "slurm", "debug"]), default="local", show_default=True,
+              help="Where cells run (submitit): local processes, a Slurm job array, or this process (debug).")
+@click.option("--jobs", default=1, show_default=True,
+              help="Cells at once: local processes, or the Slurm array's parallelism.")
+@click.option("--no-wait", is_flag=True, help="Slurm: return once submitted; --resume later collects and reports.")
+@click.option("--partition", default=None, help="Slurm partition [default: the config's slurm.partition].")
+@click.option("--time-min", default=None, type=int, help="Slurm time limit per cell in minutes.")
+@click.option("--gpus-per-cell", default=None, type=int, help="Slurm GPUs per cell.")
+@click.option("--cpus-per-cell", default=None, type=int, help="Slurm CPUs per cell.")
+def ablate(**kw):
+    """Does synthetic data help? Grid of train runs (ratios × filter × augs × pretrained × seeds), CAS, FID/KID,
+    report."""
     from experiments.ablate import AblateOptions, run_ablation
 
-    run_ablation(AblateOptions(config=config, out=out, resume=resume, shard=shard, dry_run=dry_run,
-                               prepare_only=prepare_only,
-                               train_cmd=tuple(shlex.split(train_cmd)) if train_cmd else None))
+    run_ablation(AblateOptions(**kw))
 
 
 # --- demo (issue 7) ---

@@ -22,6 +22,36 @@ def synthetic_quota(real_counts: dict[str, int], available: dict[str, int], rati
     return {c: max(0, min(w, available.get(c, 0))) for c, w in want.items()}
 
 
+BALANCE = "balance"
+Ratio = float | str  # a number ≥ 0 (synthetic per real image of the class), or BALANCE
+
+
+def parse_ratio(value) -> Ratio:
+    """The one typed form of a ratio: a float ≥ 0, or "balance"; anything else is refused in one line."""
+    if isinstance(value, str) and value.strip().lower() == BALANCE:
+        return BALANCE
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"ratio {value!r}: not a number or 'balance'; use e.g. ratios: [0, 0.5, 1, balance]") from None
+    if not v >= 0:
+        raise UserError(f"ratio {value!r}: must be ≥ 0")
+    return v
+
+
+def ratio_label(value) -> str:
+    """0 → '0', 0.250 → '0.25', balance → 'balance': the one spelling in ids, CSVs and plots."""
+    r = parse_ratio(value)
+    return BALANCE if r == BALANCE else f"{r:g}"
+
+
+def quota_for(real_counts: dict[str, int], available: dict[str, int] | None, ratio: Ratio) -> dict[str, int]:
+    """`synthetic_quota` for a typed ratio; `available=None` means unlimited stock (what a ratio asks for)."""
+    r = parse_ratio(ratio)
+    stock = available if available is not None else {c: 2**62 for c in real_counts}
+    return synthetic_quota(real_counts, stock, None if r == BALANCE else r, r == BALANCE)
+
+
 def mix(real: pd.DataFrame, synthetic: pd.DataFrame, ratio: float | None = None, balance: bool = False,
         seed: int = 0) -> pd.DataFrame:
     """Real rows plus a seeded draw of synthetic rows per class (see `synthetic_quota`)."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -292,9 +291,3 @@ def train(o: TrainOptions) -> Path | None:
     plot_curves(history, run_dir, o.select)
     write_json(run_dir / "metrics.json", res)
     return run_dir
-
-
-def result_line(run_dir: Path) -> str:
-    """`SYNTHMIX_RESULT <metrics.json on one line>`: the last stdout line of `train` (the ablation runner's input)."""
-    res = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
-    return "SYNTHMIX_RESULT " + json.dumps(res, ensure_ascii=False, separators=(",", ":"))

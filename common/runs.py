@@ -78,6 +78,36 @@ def options_dict(options: Any) -> dict:
     return json.loads(json.dumps(dict(options), default=str))
 
 
+def options_from_dict(cls: type, d: dict, what: str = "options") -> Any:
+    """The inverse of `options_dict`: a dataclass rebuilt from JSON (nested dataclasses and tuples restored).
+
+    Unknown keys are refused with one line naming them and the known ones (a renamed option fails loudly).
+    """
+    import types
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise UserError(f"{what}: unknown option(s) {', '.join(unknown)} for {cls.__name__}; known: "
+                        f"{', '.join(fields)}")
+    kw = {}
+    for k, v in d.items():
+        t = hints[k]
+        union = typing.get_origin(t) in (typing.Union, types.UnionType)
+        inner = [a for a in typing.get_args(t) if a is not type(None)] if union else [t]
+        if dataclasses.is_dataclass(inner[0]) and isinstance(v, dict):
+            v = options_from_dict(inner[0], v, f"{what}.{k}")
+        elif typing.get_origin(inner[0]) is tuple and isinstance(v, list):
+            v = tuple(v)
+        kw[k] = v
+    try:
+        return cls(**kw)
+    except TypeError as e:  # a required option missing
+        raise UserError(f"{what}: {e}; give every required option of {cls.__name__}") from None
+
+
 def write_config(run_dir: str | Path, command: str, options: Any, **extra: Any) -> dict:
     """Write run_dir/config.json: command, all options, versions, git commit, time; return it."""
     cfg = {

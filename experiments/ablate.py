@@ -5,22 +5,27 @@ folder without being told its number):
 
     config.json        options + the resolved config (a changed config is refused on re-entry, except values
                        added to the grid's axes under --resume: only the new cells run)
-    prepared.json      data paths, class counts, GAN run, synth folder, FID/KID
+    prepared.json      data paths, class counts, GAN run, synth folder(s), FID/KID, filter kept/generated
     gan/ synth/        the generator and its images when the config asks to train one (cached)
-    cells/<id>.json    one record per finished cell (the resume state)
-    logs/<id>.log      each cell's stdout/stderr
+    filter_clf/ synth-f<p>/   with a filter axis: the real-data classifier, and each filtered manifest
+    jobs/<name>.json   each job's typed options (+ .result.json when it ended): what a process runs
+    cells/<id>.json    one record per finished cell (the resume state), written by the cell's own job
+    logs/<name>.log    each job's output
+    submitit/          the executor's own files (pickles, Slurm scripts)
     train_runs/        the classifier run folders
     results.csv        one row per cell and seed
     summary.md, summary.json, plots/*.png
+
+Every job is a part's options dataclass run through submitit (local processes, or a Slurm array): see
+experiments/cells.py (options), jobs.py (running one), executors.py (where).
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
-import math
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +33,12 @@ import click
 
 from common.atomic import write_json
 from common.errors import UserError
+from experiments.cells import CellInputs, fid_options, gan_options, synth_options, train_options
 from experiments.config import AblationConfig, load_config, resolve_path
-from experiments.grid import Cell, build_cells, parse_shard, shard_indexed
-from experiments.runner import (CellData, default_cli_prefix, passthrough_args, read_records, run_cells, train_flags,
-                                write_results_csv)
+from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
+from experiments.grid import build_cells, parse_shard, shard_indexed
+from experiments.jobs import Job, write_job
+from experiments.records import cell_row, finished_ids, read_records, write_results_csv
 
 
 @dataclass
@@ -42,10 +49,15 @@ class AblateOptions:
     out: str = "runs"
     resume: bool = False
     shard: str | None = None             # "i/n", 0 ≤ i < n
-    dry_run: bool = False                # print the cells' commands and stop
+    dry_run: bool = False                # print the cells' options (and the Slurm array) and stop
     prepare_only: bool = False           # data + GAN + synth + FID, then stop (run once before launching shards)
-    train_cmd: tuple[str, ...] | None = None   # command prefix for a cell; default: python -u cli.py train
-    cli_cmd: tuple[str, ...] | None = None     # prefix for train-gan/synth/fid; default: python -u cli.py
+    executor: str = "local"              # local | slurm | debug (in this process)
+    jobs: int = 1                        # cells at once (local); array parallelism (slurm)
+    no_wait: bool = False                # slurm: return once submitted; `--resume` collects later
+    partition: str | None = None         # slurm overrides of the config's slurm: block
+    time_min: int | None = None
+    gpus_per_cell: int | None = None
+    cpus_per_cell: int | None = None
 
 
 def ablation_dir(out: str | Path, cfg: AblationConfig) -> Path:
@@ -53,26 +65,32 @@ def ablation_dir(out: str | Path, cfg: AblationConfig) -> Path:
     return Path(out) / f"ablate-{slug}"
 
 
+def exec_options(opts: AblateOptions, cfg: AblationConfig) -> ExecOptions:
+    """The executor's options: the command line over the config's slurm: block."""
+    over = {k: v for k, v in (("partition", opts.partition), ("time_min", opts.time_min),
+                              ("gpus_per_cell", opts.gpus_per_cell), ("cpus_per_cell", opts.cpus_per_cell))
+            if v is not None}
+    ex = ExecOptions(kind=opts.executor, jobs=opts.jobs, wait=not opts.no_wait,
+                     slurm=dataclasses.replace(cfg.slurm, **over))
+    ex.check()
+    return ex
+
+
 def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     """Run (this shard of) the grid and write the report; return the ablation folder."""
-    from common.runs import check_same_options, read_config, write_config
-
     from common.outputs import check_out_dir
+    from common.runs import check_same_options, read_config, write_config
 
     cfg = load_config(opts.config)
     check_out_dir(opts.out)
+    ex = exec_options(opts, cfg)
     i, n = parse_shard(opts.shard)
     folder = ablation_dir(opts.out, cfg)
     indexed = shard_indexed(build_cells(cfg), i, n)
     mine = [c for _, c in indexed]
-    cli_prefix = list(opts.cli_cmd or default_cli_prefix())
-    train_prefix = list(opts.train_cmd or [*default_cli_prefix(), "train"])
 
     if opts.dry_run:
-        data = CellData("<train>", "<test>", cfg.data.val, cfg.data.val_data, "<synth>")
-        for cell in mine:
-            argv = train_prefix + train_flags(cell, data, cfg.classifier, folder / "train_runs")
-            echo(cell.id + ": " + " ".join(argv))
+        _dry_run(cfg, folder, indexed, ex, echo)
         return folder
 
     # Same folder, same config: refuse a changed grid (--resume may add values to its axes); refuse to redo
@@ -90,18 +108,35 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     write_config(folder, "ablate", opts, ablation=cfg.grid_dict(), config_file=cfg.source)
 
     with _locked(folder / ".prepare.lock"):  # shards sharing this folder prepare once
-        prepared = prepare(cfg, folder, cli_prefix, mine, echo)
+        prepared = prepare(cfg, folder, ex, echo)
     if opts.prepare_only:
         echo(f"[ablate] prepared: {folder / 'prepared.json'}")
         return folder
 
     check_synth_stock(cfg, prepared)
-    data = CellData(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"), prepared.get("synth"))
-    clf = cfg.classifier
-    counts = run_cells(indexed, folder, lambda c: train_prefix + train_flags(c, data, clf, folder / "train_runs"),
-                       resume=opts.resume, fixed={"model": clf.model, "epochs": clf.epochs, "size": clf.size},
-                       timeout_s=clf.timeout_s, echo=echo)
-    echo(f"[ablate] shard {i}/{n}: ran {counts['ran']}, skipped {counts['skipped']}, failed {counts['failed']}")
+    files = _cell_jobs(cfg, folder, indexed, prepared, opts.resume, ex, echo)
+    ok = failed = 0
+
+    def progress(res: dict) -> None:
+        nonlocal ok, failed
+        rec = next((r for r in read_records(folder) if r.get("cell_id") == res["name"]), {})
+        if res["status"] == "ok":
+            ok += 1
+            echo(f"[ablate] {res['name']}: test_acc={rec.get('test_acc')} test_macro_f1={rec.get('test_macro_f1')} "
+                 f"({res['seconds']:.0f} s) [{ok + failed}/{len(files)}]")
+        else:
+            failed += 1
+            echo(f"[ablate] {res['name']}: FAILED ({res['error'][:300]}); see {folder / 'logs' / res['name']}.log "
+                 f"[{ok + failed}/{len(files)}]")
+        write_results_csv(folder)
+
+    results = run_jobs(files, folder, ex, timeout_s=cfg.classifier.timeout_s, echo=echo, name=f"synthmix-{cfg.name}",
+                       on_result=progress)
+    if results is None:
+        echo(f"[ablate] {len(files)} cells submitted; when they finish, run the same command with --resume to "
+             "collect them and write the report")
+        return folder
+    echo(f"[ablate] shard {i}/{n}: ran {len(files)}, skipped {len(mine) - len(files)}, failed {failed}")
     write_results_csv(folder)
 
     from experiments.report import write_report
@@ -112,36 +147,86 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     return folder
 
 
-GROWABLE_AXES = ("ratios", "augs", "pretrained", "seeds")
+def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: ExecOptions, echo) -> list[Path]:
+    """jobs/<cell>.json for every cell of this shard still to run (finished and still-running ones skipped)."""
+    inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"),
+                        prepared.get("synth_by_filter"))
+    done = finished_ids(folder) if resume else set()
+    busy = still_running(folder) if resume and ex.kind == "slurm" else set()
+    fixed = {"model": cfg.classifier.model, "epochs": cfg.classifier.epochs, "size": cfg.classifier.size}
+    files = []
+    for k, (index, cell) in enumerate(indexed, 1):
+        if cell.id in done or cell.id in busy:
+            echo(f"[ablate] {k}/{len(indexed)} {cell.id}: " + ("finished already" if cell.id in done
+                                                              else "still running on Slurm") + ", skipped")
+            continue
+        log = folder / "logs" / f"{cell.id}.log"
+        log.unlink(missing_ok=True)  # a retried cell's log starts afresh
+        files.append(write_job(Job(cell.id, "train", train_options(cell, inputs, cfg, folder / "train_runs"),
+                                   str(log), {"folder": str(folder), "row": cell_row(cell, index, fixed)}), folder))
+    return files
+
+
+def _dry_run(cfg: AblationConfig, folder: Path, indexed, ex: ExecOptions, echo) -> None:
+    """Each cell's options (what differs from the defaults), and with slurm the array it would submit."""
+    import tempfile
+
+    from common.runs import options_dict
+
+    inputs = CellInputs("<train>", "<test>", cfg.data.val, cfg.data.val_data,
+                        {f: f"<synth{'' if f == 'none' else '-f' + f}>" for f in cfg.filters})
+    jobs = [Job(c.id, "train", train_options(c, inputs, cfg, folder / "train_runs"), "<log>") for _, c in indexed]
+    for job in jobs:
+        o = options_dict(job.options)
+        shown = {k: v for k, v in o.items() if k not in ("out", "progress") and v not in (None, False, (), [])}
+        echo(f"{job.name}: TrainOptions {json.dumps(shown)}")
+    if ex.kind == "slurm":
+        with tempfile.TemporaryDirectory() as tmp:
+            files = [write_job(j, tmp) for j in jobs]
+            for line in describe_slurm(files, ex, cfg.classifier.timeout_s, f"synthmix-{cfg.name}"):
+                echo(line)
+
+
+GROWABLE_AXES = ("ratios", "filters", "augs", "pretrained", "seeds")
 
 
 def grown_axes(saved: dict, new: dict) -> tuple[str, ...]:
     """Grid axes that only gained values since the saved config: finished cells keep their ids, so --resume
     runs just the new ones (e.g. a ratio or more seeds added to a finished ablation)."""
-    return tuple(k for k in GROWABLE_AXES if k in saved and k in new and saved[k] != new[k]
-                 and set(map(str, saved[k])) <= set(map(str, new[k])))
+    grown = [k for k in GROWABLE_AXES if k in new and saved.get(k, ["none"] if k == "filters" else None) != new[k]
+             and set(map(str, saved.get(k, ["none"] if k == "filters" else []))) <= set(map(str, new[k]))]
+    return tuple(grown)
+
+
+def needed_per_class(ratios: list[str], counts: dict[str, int]) -> dict[str, int]:
+    """Synthetic images each class needs for the grid's largest ask (augment.mixing's quota rule)."""
+    from augment.mixing import quota_for
+
+    quotas = [quota_for(counts, None, r) for r in ratios]
+    return {c: max(q[c] for q in quotas) for c in counts}
 
 
 def check_synth_stock(cfg: AblationConfig, prepared: dict) -> None:
     """Refuse a grid whose ratios need more synthetic images per class than the synth folder holds.
 
     Mixing caps each class at the stock on hand, so a short folder would silently train at a lower ratio than the
-    cell's label says (e.g. after --resume added a larger ratio to a prepared ablation).
+    cell's label says (e.g. after --resume added a larger ratio to a prepared ablation). Filtered folders hold what
+    the filter kept, by design; their kept/generated counts are in the report.
     """
     if not prepared.get("synth"):
         return
-    need = synth_per_class(cfg.ratios, prepared["class_counts"], cfg.cas.enabled)
+    need = needed_per_class(cfg.ratios, prepared["class_counts"])
     have = class_counts_of(str(Path(prepared["synth"]) / "manifest.csv"))
-    short = {c: have.get(c, 0) for c in prepared["class_counts"] if have.get(c, 0) < need}
+    short = {c: have.get(c, 0) for c in prepared["class_counts"] if have.get(c, 0) < need[c]}
     if short:
-        listed = ", ".join(f"{c}: {n}" for c, n in list(short.items())[:5])
-        raise UserError(f"{prepared['synth']}: the grid needs {need} synthetic images per class, but it holds fewer "
-                        f"({listed}); lower the largest ratio, or run with another --out to generate more")
+        listed = ", ".join(f"{c}: {n} of {need[c]}" for c, n in list(short.items())[:5])
+        raise UserError(f"{prepared['synth']}: the grid needs more synthetic images than it holds ({listed}); "
+                        "lower the largest ratio, or run with another --out to generate more")
 
 
 # --- preparation: data, generator, synthetic images, FID/KID (once per config) ---
 
-def prepare(cfg: AblationConfig, folder: Path, cli_prefix: list[str], cells: list[Cell], echo=click.echo) -> dict:
+def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo) -> dict:
     """Materialise everything the cells share; cached in prepared.json (a killed step is redone)."""
     path = folder / "prepared.json"
     if path.exists():
@@ -164,9 +249,17 @@ def prepare(cfg: AblationConfig, folder: Path, cli_prefix: list[str], cells: lis
     prepared = {**paths, "class_counts": counts, "gan_run": resolve_path(cfg.gan.run), "synth": None, "fid": {}}
 
     if cfg.ratios != ["0"] or cfg.cas.enabled:
-        prepared["synth"] = _prepare_synth(cfg, folder, cli_prefix, counts, prepared, echo)
+        prepared["synth"] = _prepare_synth(cfg, folder, counts, prepared, ex, echo)
+        prepared["synth_by_filter"] = {"none": prepared["synth"]}
+        if any(f != "none" for f in cfg.filters):
+            from experiments.filtering import prepare_filters
+
+            by_filter, kept = prepare_filters(cfg, folder, prepared, lambda job: _run_prep(job, folder, ex, echo),
+                                              echo)
+            prepared["synth_by_filter"].update(by_filter)
+            prepared["filter_kept"] = kept
         if cfg.fid.enabled:
-            prepared["fid"], prepared["fid_error"] = _prepare_fid(cfg, folder, cli_prefix, prepared, echo)
+            prepared["fid"], prepared["fid_error"] = _prepare_fid(cfg, folder, prepared, ex, echo)
     write_json(path, prepared)
     return prepared
 
@@ -178,16 +271,23 @@ def class_counts_of(data: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in class_counts(load_manifest(data)).items()}
 
 
-def synth_per_class(ratios: list[str], counts: dict[str, int], cas: bool) -> int:
-    """Images per class enough for the largest ratio, for `balance`, and (CAS) a set as big as the largest class."""
-    big, small = max(counts.values()), min(counts.values())
-    need = [math.ceil(float(r) * big) for r in ratios if r != "balance"]
-    need += [big - small] if "balance" in ratios else []
-    need += [big] if cas else []
-    return max(1, *need)
+def synth_per_class(cfg: AblationConfig, counts: dict[str, int]) -> int:
+    """Images per class to generate: the grid's largest quota, and (CAS) a set as big as the largest class; a filter
+    axis doubles it, so the filtered sets keep enough to mix."""
+    need = max([*needed_per_class(cfg.ratios, counts).values(), max(counts.values()) if cfg.cas.enabled else 0, 1])
+    return need * (2 if any(f != "none" for f in cfg.filters) else 1)
 
 
-def _prepare_synth(cfg: AblationConfig, folder: Path, cli: list[str], counts: dict, prepared: dict, echo) -> str:
+def _run_prep(job: Job, folder: Path, ex: ExecOptions, echo) -> dict:
+    """One preparation job through the ablation's executor, waited for, its log lines echoed as they come."""
+    prep_ex = dataclasses.replace(ex, jobs=1, wait=True)
+    res = run_jobs([write_job(job, folder)], folder, prep_ex, echo=echo, follow=True, name=f"synthmix-{job.name}")[0]
+    if res["status"] != "ok":
+        raise click.ClickException(f"{job.command} ({job.name}) failed: {res['error']}; full log {job.log}")
+    return res
+
+
+def _prepare_synth(cfg: AblationConfig, folder: Path, counts: dict, prepared: dict, ex: ExecOptions, echo) -> str:
     g = cfg.gan
     if g.synth:
         synth = resolve_path(g.synth)
@@ -200,33 +300,29 @@ def _prepare_synth(cfg: AblationConfig, folder: Path, cli: list[str], counts: di
         if marker.exists():
             run = json.loads(marker.read_text())["run"]
         else:
-            train = dict(g.train or {})
-            args = train.pop("args", [])
             echo("[ablate] training the GAN (once per config) ...")
-            _run_step([*cli, "train-gan", "--data", prepared["train"], "--out", str(folder / "gan"),
-                       *passthrough_args(train), *passthrough_args(args)], folder / "logs" / "train-gan.log",
-                      echo=lambda line: echo("  " + line))
-            run = str(_newest_run(folder / "gan"))
+            res = _run_prep(Job("train-gan", "train-gan", gan_options(cfg, prepared["train"], folder / "gan"),
+                                str(folder / "logs" / "train-gan.log")), folder, ex, echo)
+            run = res["run_dir"]
             write_json(marker, {"run": run})
         prepared["gan_run"] = run
     synth = folder / "synth"
     if not (synth / "manifest.csv").exists():
-        n = g.synth_n if g.synth_n != "auto" else synth_per_class(cfg.ratios, counts, cfg.cas.enabled)
+        n = g.synth_n if g.synth_n != "auto" else synth_per_class(cfg, counts)
         echo(f"[ablate] generating {n} images per class from {run} ...")
-        _run_step([*cli, "synth", "--gan", str(run), "--all", "--n", str(n), "--out", str(synth),
-                   *passthrough_args(g.synth_args)], folder / "logs" / "synth.log")
+        _run_prep(Job("synth", "synth", synth_options(cfg, run, n, synth), str(folder / "logs" / "synth.log")),
+                  folder, ex, echo)
     return str(synth)
 
 
-def _prepare_fid(cfg: AblationConfig, folder: Path, cli: list[str], prepared: dict, echo) -> tuple[dict, str | None]:
+def _prepare_fid(cfg: AblationConfig, folder: Path, prepared: dict, ex: ExecOptions, echo) -> tuple[dict, str | None]:
     """FID/KID of the synth folder; a failure is recorded, not fatal (it sits beside the grid, not under it)."""
     out = folder / "fid.json"
     if not out.exists():
         echo(f"[ablate] scoring the synthetic images ({cfg.fid.metrics}, {cfg.fid.extractor}) ...")
         try:
-            _run_step([*cli, "fid", "--real", prepared[cfg.fid.real], "--fake", prepared["synth"], "--metrics",
-                       cfg.fid.metrics, "--extractor", cfg.fid.extractor, "--out", str(out),
-                       *passthrough_args(cfg.fid.args)], folder / "logs" / "fid.log")
+            _run_prep(Job("fid", "fid", fid_options(cfg, prepared[cfg.fid.real], prepared["synth"], out),
+                          str(folder / "logs" / "fid.log")), folder, ex, echo)
         except click.ClickException as e:
             echo(f"[ablate] FID/KID failed, the grid goes on: {e.message}")
             return {}, e.message
@@ -239,25 +335,6 @@ def numeric_items(d: dict) -> dict:
     keep = {k: v for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     keep.update({k: d[k] for k in ("protocol", "extractor", "headline_key") if isinstance(d.get(k), str)})
     return keep
-
-
-def _run_step(argv: list[str], log: Path, echo=None) -> None:
-    """Run a preparation command, output to `log` (and its lines to `echo`); a failure stops the ablation."""
-    from common.proc import log_tail, run_logged
-    from experiments.config import REPO_ROOT
-
-    t0 = time.time()
-    rc = run_logged(argv, log, cwd=REPO_ROOT, echo=echo)
-    if rc != 0:
-        raise click.ClickException(f"`{' '.join(map(str, argv[2:4]))}` failed (exit {rc}, {time.time() - t0:.0f} s): "
-                                   f"{log_tail(log)}; full log {log}")
-
-
-def _newest_run(root: Path) -> Path:
-    runs = sorted(p for p in root.iterdir() if p.is_dir() and re.match(r"^\d{5}-", p.name))
-    if not runs:
-        raise click.ClickException(f"train-gan wrote no run folder under {root}")
-    return runs[-1]
 
 
 @contextlib.contextmanager

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from augment.mixing import ratio_label
 from common.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,9 +35,9 @@ class GanConfig:
 
     run: str | None = None               # an existing train-gan run folder (recorded; used to synth if no synth)
     synth: str | None = None             # an existing synth folder with manifest.csv
-    train: dict | None = None            # {steps, size, args: [...]} -> train-gan once per config, cached
+    train: dict | None = None            # GanOptions fields, e.g. {steps: 2000, size: 32} -> train-gan once, cached
     synth_n: int | str = "auto"          # images per class; auto = enough for the largest ratio / balance
-    synth_args: list = field(default_factory=list)
+    synth_options: dict = field(default_factory=dict)   # SynthOptions fields, e.g. {batch: 128}
 
 
 @dataclass
@@ -48,18 +48,18 @@ class FidConfig:
     metrics: str = "fid,kid"
     extractor: str = "inception"
     real: str = "train"                  # train | test: which real set the fakes are compared with
-    args: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)   # FidOptions fields, e.g. {resize: 32, n: 1000}
 
 
 @dataclass
 class ClassifierConfig:
-    """Options held fixed across the grid, plus free-form flags passed to `train` unchanged."""
+    """Options held fixed across the grid: the model, and any other TrainOptions field under `options`."""
 
     model: str = "resnet18"
     epochs: int = 10
     size: int | None = None
-    pretrained_flag: str = "--pretrained"   # e.g. --lite0-imagenet for the packaged offline weights
-    train_args: list | dict = field(default_factory=list)
+    pretrained_weights: str = "hub"         # where grid.pretrained: on takes weights from: hub | lite0-imagenet
+    options: dict = field(default_factory=dict)   # TrainOptions fields, e.g. {batch_size: 64, lr: 0.002}
     timeout_s: float | None = None          # per cell; a cell over it is recorded as failed
 
 
@@ -74,8 +74,21 @@ class CasConfig:
 
 
 @dataclass
+class SlurmConfig:
+    """Resources per cell on a Slurm cluster (submitit's executor); command-line options override these."""
+
+    partition: str | None = None
+    time_min: int = 240                  # per cell (and per preparation job)
+    gpus_per_cell: int = 1
+    cpus_per_cell: int = 8
+    mem_gb: int | None = None
+    array_parallelism: int = 64          # most cells running at once (--jobs overrides)
+    extra: dict = field(default_factory=dict)   # any other submitit slurm_* parameter, e.g. {account: lab}
+
+
+@dataclass
 class AblationConfig:
-    """One ablation: data, generator, grid axes (ratios × augs × pretrained × seeds), classifier, CAS."""
+    """One ablation: data, generator, grid axes (ratios × filters × augs × pretrained × seeds), classifier, CAS."""
 
     name: str
     data: DataConfig
@@ -88,6 +101,8 @@ class AblationConfig:
     cas: CasConfig
     fid: FidConfig
     metric: str = "test_acc"             # the metric the verdict line is about
+    filters: list[str] = field(default_factory=lambda: ["none"])   # "none" or a min confidence label, "0.5"
+    slurm: SlurmConfig = field(default_factory=SlurmConfig)
     source: str | None = None
 
     def grid_dict(self) -> dict:
@@ -95,24 +110,16 @@ class AblationConfig:
         import dataclasses
         d = dataclasses.asdict(self)
         d.pop("source", None)
+        d.pop("slurm", None)  # where cells run does not change what they measure
         d["classifier"].pop("timeout_s", None)
+        if d["filters"] == ["none"]:
+            d.pop("filters")  # configs from before the filter axis compare equal on --resume
         return d
 
 
-def ratio_label(r: Any) -> str:
-    """0 -> '0', 0.250 -> '0.25', 'balance' -> 'balance'; the one spelling used in ids, CSVs and plots."""
-    if isinstance(r, str) and r.strip().lower() == "balance":
-        return "balance"
-    try:
-        v = float(r)
-    except (TypeError, ValueError):
-        raise UserError(f"ratio {r!r}: not a number or 'balance'; use e.g. ratios: [0, 0.5, 1, balance]") from None
-    if v < 0:
-        raise UserError(f"ratio {r!r}: must be ≥ 0")
-    return f"{v:g}"
-
-
 VERDICT_METRICS = ("test_acc", "test_macro_f1")  # what every cell reports on the held-out test set
+GRID_AXES = ("ratios", "filter", "augs", "pretrained", "seeds")
+PRETRAINED_WEIGHTS = ("hub", "lite0-imagenet")
 
 
 def resolve_path(p: str | None) -> str | None:
@@ -141,7 +148,7 @@ def load_config(path: str | Path) -> AblationConfig:
 
 def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     """Build an AblationConfig from a parsed YAML mapping."""
-    known = {"name", "data", "gan", "grid", "classifier", "cas", "fid", "metric"}
+    known = {"name", "data", "gan", "grid", "classifier", "cas", "fid", "metric", "slurm"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise UserError(f"config: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
@@ -150,12 +157,13 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     clf = _section(ClassifierConfig, raw.get("classifier"), "classifier")
     cas = _section(CasConfig, raw.get("cas"), "cas")
     fid = _section(FidConfig, raw.get("fid"), "fid")
+    slurm = _section(SlurmConfig, raw.get("slurm"), "slurm")
     grid = raw.get("grid") or {}
     if not isinstance(grid, dict):
         raise UserError("config grid: expected a mapping with ratios, augs, pretrained, seeds")
-    bad = sorted(set(grid) - {"ratios", "augs", "pretrained", "seeds"})
+    bad = sorted(set(grid) - set(GRID_AXES))
     if bad:
-        raise UserError(f"config grid: unknown key(s) {', '.join(bad)}; allowed: ratios, augs, pretrained, seeds")
+        raise UserError(f"config grid: unknown key(s) {', '.join(bad)}; allowed: {', '.join(GRID_AXES)}")
 
     ratios = _unique([ratio_label(r) for r in _as_list(grid.get("ratios", [0, 0.5, 1, "balance"]))])
     if "0" not in ratios:
@@ -169,6 +177,7 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
                         f"{', '.join(list_presets())}")
     pretrained = _unique([_as_bool(v, "grid.pretrained") for v in _as_list(grid.get("pretrained", [False]))])
     seeds = _seeds(grid.get("seeds", [0, 1, 2]))
+    filters = _unique([filter_label(f) for f in _as_list(grid.get("filter", ["none"]))])
     if len(seeds) < MIN_SEEDS:
         raise UserError(f"config grid.seeds: {len(seeds)} seed(s); list at least {MIN_SEEDS} so the CIs mean something")
 
@@ -180,14 +189,32 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
         cas.pretrained = _as_bool(cas.pretrained, "cas.pretrained")
     if fid.real not in ("train", "test"):
         raise UserError(f"config fid.real {fid.real!r}: use train or test")
-    if not isinstance(clf.train_args, (list, dict)):
-        raise UserError("config classifier.train_args: give a list of flags or a mapping flag: value")
+    if clf.pretrained_weights not in PRETRAINED_WEIGHTS:
+        raise UserError(f"config classifier.pretrained_weights {clf.pretrained_weights!r}: use "
+                        f"{' or '.join(PRETRAINED_WEIGHTS)}")
     metric = str(raw.get("metric", "test_acc"))
     if metric not in VERDICT_METRICS:
         raise UserError(f"config metric {metric!r}: the verdict can be about {' or '.join(VERDICT_METRICS)}")
-    return AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
-                          pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid,
-                          metric=metric)
+    cfg = AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
+                         pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid, metric=metric,
+                         filters=filters, slurm=slurm)
+    from experiments.cells import check_part_options
+
+    check_part_options(cfg)  # every part's options built and validated now, before any folder is made
+    return cfg
+
+
+def filter_label(v) -> str:
+    """none, or the confidence a synthetic image must get from the real-data classifier: '0.5'."""
+    if v is None or str(v).strip().lower() in ("none", "off", "false"):
+        return "none"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        f = -1.0
+    if not 0 < f < 1:
+        raise UserError(f"config grid.filter {v!r}: use none or a probability between 0 and 1, e.g. [none, 0.5, 0.8]")
+    return f"{f:g}"
 
 
 def _section(cls, raw, name: str):
@@ -219,7 +246,7 @@ def _check_gan(g: GanConfig) -> None:
         raise UserError("config gan: give synth (an existing synth folder), run (a train-gan run to synth from), "
                         "or train (options to train one)")
     if g.train is not None and not isinstance(g.train, dict):
-        raise UserError("config gan.train: expected a mapping such as {steps: 2000, size: 32, args: []}")
+        raise UserError("config gan.train: expected a mapping of train-gan options such as {steps: 2000, size: 32}")
     if g.synth_n != "auto" and (not isinstance(g.synth_n, int) or g.synth_n < 1):
         raise UserError(f"config gan.synth_n {g.synth_n!r}: use auto or a positive integer (images per class)")
 

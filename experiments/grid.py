@@ -16,6 +16,7 @@ class Cell:
     aug: str
     pretrained: bool
     seed: int
+    filter: str = "none"  # synthetic images kept only above this real-data classifier confidence ("0.5")
 
     @property
     def id(self) -> str:
@@ -23,7 +24,13 @@ class Cell:
         pt = "pt" if self.pretrained else "scratch"
         if self.kind == "cas":
             return f"cas-{self.aug}-{pt}-s{self.seed}"
-        return f"mix-r{self.ratio}-{self.aug}-{pt}-s{self.seed}"
+        f = "" if self.filter == "none" else f"-f{self.filter}"
+        return f"mix-r{self.ratio}{f}-{self.aug}-{pt}-s{self.seed}"
+
+    @property
+    def arm(self) -> str:
+        """What the cell compares against ratio 0: its ratio, with the filter when there is one ("1@f0.5")."""
+        return self.ratio if self.filter == "none" else f"{self.ratio}@f{self.filter}"
 
     def as_row(self) -> dict:
         return {"cell_id": self.id, **asdict(self)}
@@ -34,7 +41,8 @@ CAS_RATIO = "synthetic-only"
 
 def build_cells(cfg: AblationConfig) -> list[Cell]:
     """All cells of a config in a fixed order: seed-major (a partial run holds whole seeds), then CAS cells."""
-    cells = [Cell("mix", r, a, p, s) for s in cfg.seeds for p in cfg.pretrained for a in cfg.augs for r in cfg.ratios]
+    cells = [Cell("mix", r, a, p, s, f) for s in cfg.seeds for p in cfg.pretrained for a in cfg.augs
+             for r in cfg.ratios for f in (["none"] if r == "0" else cfg.filters)]
     if cfg.cas.enabled:
         aug = cfg.cas.aug or cfg.augs[0]
         pt = cfg.pretrained[0] if cfg.cas.pretrained is None else cfg.cas.pretrained
@@ -43,6 +51,11 @@ def build_cells(cfg: AblationConfig) -> list[Cell]:
     if len(set(ids)) != len(ids):  # e.g. two augs that differ only in characters dropped from ids
         raise UserError("config: two grid cells get the same id; make aug preset names distinct")
     return cells
+
+
+def arms(cfg: AblationConfig) -> list[str]:
+    """The grid's arms in report order: every ratio, then each filtered ratio."""
+    return [*cfg.ratios, *(f"{r}@f{f}" for f in cfg.filters if f != "none" for r in cfg.ratios if r != "0")]
 
 
 def parse_shard(spec: str | None) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from scipy import stats as sps  # noqa: E402
 from common.atomic import atomic_path, write_json, write_text  # noqa: E402
 from experiments import stats  # noqa: E402
 from experiments.config import AblationConfig  # noqa: E402
+from experiments.grid import arms  # noqa: E402
 
 METRICS = ("test_acc", "test_macro_f1")
 SETTING = ["aug", "pretrained"]
@@ -26,7 +27,9 @@ def load_results(folder: Path) -> pd.DataFrame:
     path = Path(folder) / "results.csv"
     if not path.exists() or path.stat().st_size <= 1:
         return pd.DataFrame(columns=["cell_id", "kind", "ratio", "aug", "pretrained", "seed", "status"])
-    df = pd.read_csv(path, dtype={"ratio": str, "aug": str, "cell_id": str})
+    df = pd.read_csv(path, dtype={"ratio": str, "arm": str, "filter": str, "aug": str, "cell_id": str})
+    if "arm" in df:  # a filtered ratio is its own arm ("1@f0.5"), compared with ratio 0 like any ratio
+        df["ratio"] = df["arm"].where(df["arm"].notna(), df["ratio"])
     if len(df) and df["pretrained"].dtype != bool:
         df["pretrained"] = df["pretrained"].astype(str).str.lower().isin(["true", "1"])
     return df
@@ -72,7 +75,8 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     ok = df[df["status"] == "ok"] if len(df) else df
     mix, cas = ok[ok["kind"] == "mix"], ok[ok["kind"] == "cas"]
     metrics = [m for m in (*METRICS, "val_acc", "val_macro_f1") if m in ok]
-    order = {r: k for k, r in enumerate(cfg.ratios)}
+    ratios = arms(cfg)
+    order = {r: k for k, r in enumerate(ratios)}
 
     summary = stats.summarize(mix, by=[*SETTING, "ratio"], metrics=metrics)
     summary = summary.sort_values(by=[*SETTING, "ratio"], key=lambda s: s.map(order) if s.name == "ratio" else s,
@@ -90,15 +94,16 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     made = []
     for m in METRICS:
         if m in summary["metric"].values:
-            made.append(plot_metric_vs_ratio(summary, cas_summary, m, cfg.ratios, plots / f"{m}_vs_ratio.png"))
+            made.append(plot_metric_vs_ratio(summary, cas_summary, m, ratios, plots / f"{m}_vs_ratio.png"))
     if verdict["best"] is not None and len(gain):
-        made.append(plot_class_gain(gain, verdict["best"], cfg.ratios, plots / "per_class_gain_vs_size.png"))
+        made.append(plot_class_gain(gain, verdict["best"], ratios, plots / "per_class_gain_vs_size.png"))
 
     report = {"name": cfg.name, "verdict": verdict["verdict"], "verdict_line": verdict["line"],
               "verdict_rule": stats.VERDICT_RULE, "metric": metric,
               "cells": {"ok": int((df["status"] == "ok").sum()) if len(df) else 0,
                         "failed": int((df["status"] != "ok").sum()) if len(df) else 0},
               "fid": prepared.get("fid", {}), "fid_error": prepared.get("fid_error"),
+              "filter_kept": prepared.get("filter_kept", {}),
               "summary": summary.to_dict("records"), "paired": {m: p.to_dict("records") for m, p in paired.items()},
               "cas": cas_summary.to_dict("records"), "class_size_correlation": corr.to_dict("records"),
               "plots": [str(p.relative_to(folder)) for p in made]}
@@ -222,8 +227,10 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
     out.append(f"- Real test (scored only at the end): `{prepared.get('test')}`")
     out.append(f"- Generator: `{prepared.get('gan_run')}`; synthetic images: `{prepared.get('synth')}`")
     out.append(f"- Classifier: {cfg.classifier.model}, {cfg.classifier.epochs} epochs, size {cfg.classifier.size}; "
-               f"extra train flags: {cfg.classifier.train_args or 'none'}")
-    out.append(f"- Grid: ratios {cfg.ratios} × augs {cfg.augs} × pretrained {cfg.pretrained} × seeds {cfg.seeds}")
+               f"other train options: {cfg.classifier.options or 'none'}")
+    out.append(f"- Grid: ratios {cfg.ratios} × filter {cfg.filters} × augs {cfg.augs} × pretrained {cfg.pretrained} "
+               f"× seeds {cfg.seeds} (an arm `1@f0.5` is ratio 1 of the images the real-data classifier gives "
+               "≥ 0.5 for their class)")
     n_ok = int((df["status"] == "ok").sum()) if len(df) else 0
     out += [f"- Cells: {n_ok} finished, {len(df) - n_ok} failed (see below)", ""]
 
@@ -233,6 +240,10 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
     cas_rows = [[r["aug"], _pt(r["pretrained"]), r["metric"], r["n"], _ci(r)] for _, r in cas.iterrows()]
     out.append(_table(["FID/KID key", "value"], rows) if rows else
                f"FID/KID: not measured{' — ' + prepared['fid_error'] if prepared.get('fid_error') else ''}.")
+    for f, per_class in (prepared.get("filter_kept") or {}).items():
+        kept, made = sum(k for k, _ in per_class.values()), sum(n for _, n in per_class.values())
+        out += ["", f"Filter ≥ {f}: kept {kept}/{made} synthetic images ({kept / max(made, 1):.0%}).", ""]
+        out.append(_table(["class", "kept", "generated"], [[c, k, n] for c, (k, n) in per_class.items()]))
     out += ["", "CAS (Classification Accuracy Score, Ravuri & Vinyals 2019): trained on synthetic images only, "
             "tested on the real test set.", ""]
     out += [_table(["aug", "pretrained", "metric", "n", "mean [95% CI]"], cas_rows) if cas_rows else "CAS: no cells.",

@@ -1,59 +1,31 @@
-"""The ablation runner end to end on a tiny grid, with a FAKE cli (train / train-gan / synth / fid) in tmp_path.
+"""The ablation end to end on tiny grids.
 
-The fake prints a deterministic SYNTHMIX_RESULT line and counts its invocations, so these tests check the runner,
-resume, shards and report, not the classifier.
+Most tests swap the parts' entry points for deterministic fakes with the real signatures (tests/experiments/
+fake_parts.py: each takes the part's own options dataclass) and run the cells in this process through submitit's
+debug executor, so they check cells, records, resume, shards and the report in seconds. One test runs the real
+parts (train-gan, synth, fid, train) as local submitit processes, and one drives the Slurm path through submitit.
 """
 from __future__ import annotations
 
 import json
-import sys
-import textwrap
 
 import pandas as pd
 import pytest
 import yaml
 
 from common.errors import UserError
-from experiments.ablate import AblateOptions, run_ablation, synth_per_class
-from experiments.runner import parse_result, passthrough_args
+from experiments import jobs
+from experiments.ablate import AblateOptions, run_ablation
 
-FAKE = r'''
-import json, os, sys
-from pathlib import Path
-args = sys.argv[1:]
-cmd, rest = args[0], args[1:]
-opt = lambda k, d=None: rest[rest.index(k) + 1] if k in rest else d
-with open(os.environ["FAKE_CALLS"], "a") as f:
-    f.write(cmd + " " + " ".join(rest) + "\n")
-if cmd == "train-gan":
-    Path(opt("--out"), "00000-fakegan").mkdir(parents=True)
-elif cmd == "synth":
-    out = Path(opt("--out")); out.mkdir(parents=True)
-    n = int(opt("--n"))
-    rows = "".join(f"{c}/seed{i:04d}.png,{c},,synthetic\n" for c in ("a", "b") for i in range(n))
-    (out / "manifest.csv").write_text("path,label,category,source\n" + rows)
-elif cmd == "fid":
-    Path(opt("--out")).write_text(json.dumps({"fid": 12.5, "kid": 0.01, "extractor": "fake", "n_real": 5}))
-elif cmd == "train":
-    aug, seed = opt("--aug"), int(opt("--seed"))
-    if aug == "heavy":  # a real preset, so the config is valid; the fake trainer fails its cells
-        print("Traceback: boom", file=sys.stderr); sys.exit(1)
-    ratio = "balance" if "--balance" in rest else opt("--ratio", "0")
-    synth_only = opt("--data").endswith("manifest.csv")
-    # baseline .60 + .01*seed; ratio 1 adds .05 + .001*seed; balance adds .02; rare class b gains most
-    bonus = {"0": 0.0, "1": 0.05 + 0.001 * seed, "balance": 0.02}[ratio]
-    acc = 0.30 if synth_only else 0.60 + 0.01 * seed + bonus
-    print("epoch 1 ...")
-    print("SYNTHMIX_RESULT " + json.dumps({"best_epoch": 1, "val_acc": acc, "val_macro_f1": acc, "test_acc": acc,
-          "test_macro_f1": acc - 0.1, "test_per_class_f1": {"a": acc - bonus / 2, "b": acc + bonus},
-          "run_dir": opt("--out") + "/00000-x"}))
-'''
+FAKES = {"train": "tests.experiments.fake_parts:train", "train-gan": "tests.experiments.fake_parts:train_gan",
+         "synth": "tests.experiments.fake_parts:synth", "fid": "tests.experiments.fake_parts:run_fid"}
 
 
 @pytest.fixture
 def setup(tmp_path, make_folder, monkeypatch):
-    fake = tmp_path / "fake_cli.py"
-    fake.write_text(FAKE)
+    for command, fake in FAKES.items():
+        cls, _, made = jobs.COMMANDS[command]
+        monkeypatch.setitem(jobs.COMMANDS, command, (cls, fake, made))
     calls = tmp_path / "calls.txt"
     monkeypatch.setenv("FAKE_CALLS", str(calls))
     train = make_folder({"a": 8, "b": 2}, root=tmp_path / "train")
@@ -61,17 +33,16 @@ def setup(tmp_path, make_folder, monkeypatch):
 
     def config(augs=("none",), **extra):
         cfg = {"name": "tiny", "data": {"train": str(train), "test": str(test), "val": 0.5},
-               "gan": {"train": {"steps": 3, "size": 16}},
+               "gan": {"train": {"steps": 3, "size": 32}},
                "grid": {"ratios": [0, 1, "balance"], "augs": list(augs), "pretrained": [False], "seeds": [0, 1, 2]},
-               "classifier": {"model": "test_resnet", "epochs": 1, "size": 16, "train_args": {"batch-size": 4}},
+               "classifier": {"model": "test_resnet", "epochs": 1, "size": 16, "options": {"batch-size": 4}},
                "fid": {"extractor": "effnet-lite0"}, **extra}
         path = tmp_path / f"cfg-{len(list(tmp_path.glob('cfg-*')))}.yaml"
         path.write_text(yaml.safe_dump(cfg))
         return str(path)
 
     def opts(cfg, **kw):
-        return AblateOptions(config=cfg, out=str(tmp_path / "runs"), train_cmd=(sys.executable, str(fake), "train"),
-                             cli_cmd=(sys.executable, str(fake)), **kw)
+        return AblateOptions(config=cfg, out=str(tmp_path / "runs"), **{"executor": "debug", **kw})
 
     def count(cmd):
         return sum(1 for ln in calls.read_text().splitlines() if ln.split()[0] == cmd) if calls.exists() else 0
@@ -86,7 +57,7 @@ def test_tiny_grid_end_to_end(setup):
     # Generator trained once, images drawn once, scored once; 3 ratios x 3 seeds + 3 CAS cells.
     assert (count("train-gan"), count("synth"), count("fid"), count("train")) == (1, 1, 1, 12)
     synth_call = next(ln for ln in calls.read_text().splitlines() if ln.startswith("synth"))
-    assert "--n 8" in synth_call  # ratio 1 x largest class (8) >= balance (6) and CAS (8)
+    assert "n=8 all=True" in synth_call  # ratio 1 x largest class (8) >= balance (6) and CAS (8)
 
     df = pd.read_csv(folder / "results.csv", dtype={"ratio": str})
     assert len(df) == 12 and set(df["status"]) == {"ok"}
@@ -95,12 +66,13 @@ def test_tiny_grid_end_to_end(setup):
     assert r["test_acc"] == pytest.approx(0.60 + 0.02 + 0.05 + 0.002)
     assert json.loads(r["test_per_class_f1"])["b"] == pytest.approx(r["test_acc"] + 0.052)
 
-    # The train command got the mapped flags: ratio / balance / none, CAS on the synthetic manifest only.
+    # Each cell got typed TrainOptions: ratio / balance / none, CAS on the synthetic manifest only.
     trains = [ln for ln in calls.read_text().splitlines() if ln.startswith("train ")]
-    assert sum("--ratio 1" in ln for ln in trains) == 3 and sum("--balance" in ln for ln in trains) == 3
-    assert sum("--synth" not in ln and "manifest.csv" not in ln for ln in trains) == 3
+    assert sum("ratio=1.0 " in ln for ln in trains) == 3 and sum("balance=True" in ln for ln in trains) == 3
+    assert sum("synth=None" in ln and "manifest.csv" not in ln for ln in trains) == 3
     cas = [ln for ln in trains if "manifest.csv" in ln]
-    assert len(cas) == 3 and all("--test-data" in ln and "--batch-size 4" in ln for ln in cas)
+    assert len(cas) == 3 and all("test=" + str(calls.parent / "test") in ln and "batch_size=4" in ln for ln in cas)
+    assert all(p.name.endswith(".result.json") or p.suffix == ".json" for p in (folder / "jobs").iterdir())
 
     summary = (folder / "summary.md").read_text()
     rep = json.loads((folder / "summary.json").read_text())
@@ -165,7 +137,7 @@ def test_resume_runs_only_the_cells_a_grown_grid_adds(setup):
     grown["grid"]["ratios"] = [0, 0.5, 1, 2, "balance"]  # ratio 2 needs 16 synthetic per class; the folder has 8
     with open(cfg, "w") as f:
         yaml.safe_dump(grown, f)
-    with pytest.raises(UserError, match="needs 16 synthetic images per class"):
+    with pytest.raises(UserError, match=r"needs more synthetic images than it holds \(a: 8 of 16"):
         run_ablation(opts(cfg, resume=True), echo=lambda *_: None)
     assert count("train") == 20
 
@@ -184,7 +156,7 @@ def test_failing_cell_is_recorded_and_the_grid_goes_on(setup):
     df = pd.read_csv(folder / "results.csv")
     bad = df[df.aug == "heavy"]
     assert len(bad) == 9 and set(bad["status"]) == {"failed"}
-    assert all("boom" in e for e in bad["error"])
+    assert all("RuntimeError: boom" in e for e in bad["error"])
     assert set(df.loc[df.aug == "none", "status"]) == {"ok"}
     assert "Failed cells" in (folder / "summary.md").read_text()
 
@@ -206,27 +178,47 @@ def test_shards_into_one_folder_run_every_cell_once(setup):
     assert json.loads((folder / "summary.json").read_text())["verdict"] == "helped"
 
 
-def test_dry_run_prints_commands_and_runs_nothing(setup, capsys):
+def test_dry_run_prints_typed_options_and_runs_nothing(setup):
     config, opts, count, _ = setup
     lines = []
     run_ablation(opts(config(), dry_run=True), echo=lines.append)
     assert len(lines) == 12 and count("train") == 0
-    assert any("--ratio 1" in ln and "--seed 2" in ln for ln in lines)
+    line = next(ln for ln in lines if ln.startswith("mix-r1-none-scratch-s2:"))
+    shown = json.loads(line.split("TrainOptions ", 1)[1])
+    assert shown["ratio"] == 1.0 and shown["seed"] == 2 and shown["batch_size"] == 4 and shown["synth"] == "<synth>"
 
 
-def test_result_line_parsing_and_passthrough():
-    out = "noise\nSYNTHMIX_RESULT {\"test_acc\": 0.5}\nSYNTHMIX_RESULT {\"test_acc\": 0.7}\n"
-    assert parse_result(out) == {"test_acc": 0.7}
-    assert parse_result("no result here") is None
-    assert passthrough_args({"lr": 0.01, "balanced-sampler": True, "mixup": False, "--opt": "sgd"}) == \
-        ["--lr", "0.01", "--balanced-sampler", "--opt", "sgd"]
-    assert passthrough_args(["--lr", 0.1]) == ["--lr", "0.1"]
+def test_synth_count_covers_largest_ratio_balance_cas_and_filters(setup):
+    from experiments.ablate import synth_per_class
+    from experiments.config import load_config
+
+    config, _, _, _ = setup
+    counts = {"a": 10, "b": 2}
+    assert synth_per_class(load_config(config(grid={"ratios": [0, 0.5], "seeds": [0, 1, 2]}, cas={"enabled": False})),
+                           counts) == 5
+    assert synth_per_class(load_config(config(grid={"ratios": [0, "balance"], "seeds": [0, 1, 2]},
+                                              cas={"enabled": False})), counts) == 8
+    assert synth_per_class(load_config(config(grid={"ratios": [0, 2], "seeds": [0, 1, 2]})), counts) == 20
+    assert synth_per_class(load_config(config(grid={"ratios": [0, 2], "filter": [None, 0.5], "seeds": [0, 1, 2]})),
+                           counts) == 40
 
 
-def test_synth_count_covers_largest_ratio_balance_and_cas():
-    assert synth_per_class(["0", "0.5"], {"a": 10, "b": 2}, cas=False) == 5
-    assert synth_per_class(["0", "balance"], {"a": 10, "b": 2}, cas=False) == 8
-    assert synth_per_class(["0", "2"], {"a": 10, "b": 2}, cas=True) == 20
+def test_config_refuses_unknown_and_owned_options_at_load(setup):
+    from experiments.config import load_config
+
+    config, _, _, _ = setup
+    with pytest.raises(UserError, match="classifier.options: unknown train option 'batchsize'"):
+        load_config(config(classifier={"model": "test_resnet", "options": {"batchsize": 4}}))
+    with pytest.raises(UserError, match="classifier.options: 'seed' is set by the ablation"):
+        load_config(config(classifier={"model": "test_resnet", "options": {"seed": 4}}))
+    with pytest.raises(UserError, match="gan.train: unknown train-gan option 'stepz'"):
+        load_config(config(gan={"train": {"stepz": 3}}))
+    with pytest.raises(UserError, match="classifier.model 'resnet_nope': not a timm model"):
+        load_config(config(classifier={"model": "resnet_nope"}))
+    with pytest.raises(UserError, match="--select 'f2'"):  # the part's own check, run at load
+        load_config(config(classifier={"model": "test_resnet", "options": {"select": "f2"}}))
+    with pytest.raises(UserError, match="grid.filter 'high'"):
+        load_config(config(grid={"filter": ["none", "high"], "seeds": [0, 1, 2]}))
 
 
 def test_cli_ablate_dry_run_and_user_errors(setup, tmp_path):
@@ -237,8 +229,72 @@ def test_cli_ablate_dry_run_and_user_errors(setup, tmp_path):
     config, _, _, _ = setup
     res = CliRunner().invoke(cli, ["ablate", "--config", config(), "--out", str(tmp_path / "r"), "--dry-run"])
     assert res.exit_code == 0, res.output
-    assert "mix-r1-none-scratch-s0:" in res.output and "--ratio 1" in res.output
+    assert "mix-r1-none-scratch-s0: TrainOptions" in res.output and '"ratio": 1.0' in res.output
     res = CliRunner().invoke(cli, ["ablate", "--config", config(), "--shard", "3/3", "--dry-run"])
     assert res.exit_code == 2 and "0 ≤ i < n" in res.output
     res = CliRunner().invoke(cli, ["ablate", "--config", str(tmp_path / "nope.yaml")])
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_real_parts_as_local_processes_with_a_filter_arm(tmp_path, monkeypatch):
+    """No fakes: the GAN, its images, FID, the filter's classifier and one filtered cell, each a local submitit
+    process running the part's own entry point from its serialized options."""
+    from tests.clf.conftest import write_images
+
+    write_images(tmp_path / "train", {"blue": 8, "red": 8}, seed=0, size=16)
+    write_images(tmp_path / "test", {"blue": 3, "red": 3}, seed=1, size=16)
+    cfg = {"name": "real", "data": {"train": str(tmp_path / "train"), "test": str(tmp_path / "test"), "val": 0.25},
+           "gan": {"train": {"steps": 2, "size": 32, "batch": 4, "nz": 16, "ngf": 8, "ndf": 8, "snapshot_every": 2,
+                             "judge_steps": 0, "progress": False}},
+           "grid": {"ratios": [0, 1], "filter": ["none", 0.5], "augs": ["flip"], "seeds": [0, 1, 2]},
+           "classifier": {"model": "test_resnet", "epochs": 1, "size": 16,
+                          "options": {"batch_size": 4, "workers": 0, "progress": False}},
+           "cas": {"enabled": False}, "fid": {"extractor": "effnet-lite0", "options": {"n": 16, "resize": 32}}}
+    path = tmp_path / "real.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    monkeypatch.chdir(tmp_path)  # job processes must find the code wherever the user stands
+    lines = []
+    folder = run_ablation(AblateOptions(config=str(path), out=str(tmp_path / "runs"), shard="2/9", jobs=2),
+                          echo=lines.append)
+    df = pd.read_csv(folder / "results.csv", dtype={"ratio": str, "filter": str})
+    assert list(df["cell_id"]) == ["mix-r1-f0.5-flip-scratch-s0"] and df["status"].tolist() == ["ok"], df.to_dict()
+    assert df["arm"].tolist() == ["1@f0.5"] and 0 <= df["test_acc"].iloc[0] <= 1
+    prepared = json.loads((folder / "prepared.json").read_text())
+    kept = prepared["filter_kept"]["0.5"]
+    assert set(kept) == {"blue", "red"} and all(0 <= k <= n == 16 for k, n in kept.values())
+    assert (folder / "synth-f0.5" / "manifest.csv").exists() and prepared["fid"]["extractor"].startswith("effnet-lite0")
+    run = json.loads(df["run_dir"].iloc[0]) if df["run_dir"].iloc[0].startswith('"') else df["run_dir"].iloc[0]
+    counts = json.loads(open(f"{run}/metrics.json").read())["class_counts"]
+    assert all(counts[c]["synthetic"] == min(counts[c]["real"], kept[c][0]) for c in counts)
+    assert any("train-gan" in ln for ln in lines)  # the GAN's progress reached the console
+
+
+def test_slurm_path_through_submitit_and_its_dry_run(setup, monkeypatch):
+    import submitit
+
+    config, opts, count, _ = setup
+    lines = []
+    run_ablation(opts(config(), executor="slurm", dry_run=True, partition="gpu", jobs=4), echo=lines.append)
+    assert "slurm job array 'synthmix-tiny': 12 tasks" in lines[12]
+    assert "slurm_partition=gpu" in lines[13] and "slurm_array_parallelism=4" in lines[13] and count("train") == 0
+
+    real_auto = submitit.AutoExecutor
+    made = []
+
+    def on_debug(folder, cluster=None, **kw):  # submitit's own debug cluster stands in for Slurm
+        assert cluster == "slurm"
+        made.append(real_auto(folder, cluster="debug", **kw))
+        return made[-1]
+
+    monkeypatch.setattr(submitit, "AutoExecutor", on_debug)
+    cfg = config()
+    lines = []
+    folder = run_ablation(opts(cfg, executor="slurm", no_wait=True), echo=lines.append)
+    assert made and count("train") == 0 and "12 cells submitted" in lines[-1]  # the preparation was waited for
+    assert len(json.loads((folder / "submitted.json").read_text())) == 3 + 12  # train-gan, synth, fid + cells
+    assert not (folder / "summary.json").exists()
+    run_ablation(opts(cfg, executor="slurm", resume=True), echo=lambda *_: None)  # collects (here: reruns) them
+    assert count("train") == 12 and count("train-gan") == 1
+    assert json.loads((folder / "summary.json").read_text())["verdict"] == "helped"
+    with pytest.raises(UserError, match="--no-wait needs --executor slurm"):
+        run_ablation(opts(config(), no_wait=True), echo=lambda *_: None)

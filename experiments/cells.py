@@ -1,0 +1,134 @@
+"""Typed cells: the parts' own options dataclasses built from an ablation config, one per job.
+
+The ablation never spells a command-line flag: a cell is a `TrainOptions`, the generator a `GanOptions`, its images
+a `SynthOptions`, their score a `FidOptions`. A renamed option therefore fails at config load (or in the tests),
+not silently in the middle of a grid.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from augment.mixing import BALANCE, parse_ratio
+from augment.spec import DataSpec
+from common.errors import UserError
+from experiments.config import AblationConfig
+from experiments.grid import Cell
+
+if TYPE_CHECKING:  # the parts are imported where used: a config check need not load the GAN stack
+    from clf.options import TrainOptions
+    from gen.metrics.command import FidOptions
+    from gen.options import GanOptions, SynthOptions
+
+# Options each section may not set: the grid, the data recipe or the ablation folder decide them.
+OWNED = {
+    "train": {"data", "out", "val_data", "val_fraction", "test_data", "synth", "ratio", "balance", "model", "epochs",
+              "size", "pretrained", "lite0_imagenet", "aug", "seed", "resume"},
+    "train-gan": {"data", "out", "resume", "init_from"},
+    "synth": {"gan", "classes", "all_classes", "n", "seeds", "out", "classifier", "min_confidence"},
+    "fid": {"real", "fake", "gan", "out", "metrics", "extractor"},
+}
+
+
+@dataclass
+class CellInputs:
+    """The resolved inputs every cell draws from (paths made by the preparation)."""
+
+    train: str
+    test: str
+    val: float = 0.2
+    val_data: str | None = None
+    synth: dict[str, str] | None = None   # filter label ("none", "0.5") → synth folder holding manifest.csv
+
+
+def section_options(cls: type, raw: dict | None, key: str, command: str) -> dict:
+    """A config mapping as options of `cls`: dashes become underscores, `no-progress: true` is progress off;
+    unknown names and names the grid owns are refused in one line."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    out = {}
+    for k, v in (raw or {}).items():
+        name = str(k).lstrip("-").replace("-", "_")
+        if name == "no_progress":
+            name, v = "progress", not v
+        if name in OWNED[command]:
+            raise UserError(f"config {key}: {k!r} is set by the ablation (grid, data or folder), not here; remove it")
+        if name not in fields:
+            raise UserError(f"config {key}: unknown {command} option {k!r}; known: "
+                            f"{', '.join(sorted(fields - OWNED[command]))}")
+        out[name] = v
+    return out
+
+
+def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root: str | Path) -> TrainOptions:
+    """The TrainOptions of one grid cell."""
+    from clf.options import TrainOptions
+
+    clf = cfg.classifier
+    synth = (inputs.synth or {}).get(cell.filter) if cell.kind == "cas" or cell.ratio != "0" else None
+    if cell.kind == "cas":
+        # Synthetic only, selected on a split of the synthetic set: no real image is seen before the test.
+        data, val = DataSpec(str(Path(synth or "<synth>") / "manifest.csv"), path_column="path",
+                             label_column="label"), {"val_fraction": inputs.val}
+        mix = {}
+    else:
+        data = DataSpec(inputs.train)
+        val = {"val_data": inputs.val_data} if inputs.val_data else {"val_fraction": inputs.val}
+        ratio = parse_ratio(cell.ratio)
+        mix = {} if ratio == 0 else {"synth": synth or "<synth>", **(
+            {"balance": True} if ratio == BALANCE else {"ratio": ratio})}
+    weights = {}
+    if cell.pretrained:
+        weights = {"lite0_imagenet": True} if clf.pretrained_weights == "lite0-imagenet" else {"pretrained": True}
+    return TrainOptions(data=data, out=str(runs_root), test_data=inputs.test, model=clf.model, epochs=clf.epochs,
+                        size=clf.size, aug=cell.aug, seed=cell.seed, **val, **mix, **weights,
+                        **section_options(TrainOptions, clf.options, "classifier.options", "train"))
+
+
+def gan_options(cfg: AblationConfig, train: str, out: str | Path) -> GanOptions:
+    """The GanOptions of the ablation's one generator."""
+    from gen.options import GanOptions
+
+    return GanOptions(data=DataSpec(train), out=str(out),
+                      **section_options(GanOptions, cfg.gan.train, "gan.train", "train-gan"))
+
+
+def synth_options(cfg: AblationConfig, run: str, n: int, out: str | Path) -> SynthOptions:
+    """The SynthOptions that draw `n` images of every class from the generator."""
+    from gen.options import SynthOptions
+
+    return SynthOptions(gan=str(run), all_classes=True, n=n, out=str(out),
+                        **section_options(SynthOptions, cfg.gan.synth_options, "gan.synth_options", "synth"))
+
+
+def fid_options(cfg: AblationConfig, real: str, fake: str, out: str | Path) -> FidOptions:
+    """The FidOptions that score the synthetic images against the real ones."""
+    from gen.metrics.command import FidOptions
+
+    return FidOptions(real=str(real), fake=str(fake), out=str(out), metrics=cfg.fid.metrics,
+                      extractor=cfg.fid.extractor,
+                      **section_options(FidOptions, cfg.fid.options, "fid.options", "fid"))
+
+
+def check_part_options(cfg: AblationConfig) -> None:
+    """Build every part's options from the config and run the parts' own checks, on placeholder paths."""
+    import timm
+
+    from clf.train import check_options as check_train
+    from experiments.grid import build_cells
+
+    if not timm.is_model(cfg.classifier.model):
+        raise UserError(f"config classifier.model {cfg.classifier.model!r}: not a timm model; see timm.list_models()")
+    scratch = tempfile.gettempdir()  # the checks look at where outputs go; the real folder is not made yet
+    inputs = CellInputs("<train>", "<test>", cfg.data.val, None, {f: "<synth>" for f in cfg.filters})
+    cells = build_cells(cfg)
+    for cell in cells[:1] + [c for c in cells if c.ratio != "0"][:1]:
+        check_train(train_options(cell, inputs, cfg, scratch))
+    if cfg.gan.train is not None:
+        from gen.train import check_options as check_gan
+
+        check_gan(gan_options(cfg, "<train>", scratch))
+    synth_options(cfg, "<run>", 1, scratch)
+    fid_options(cfg, "<real>", "<fake>", scratch)

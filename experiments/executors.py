@@ -1,0 +1,218 @@
+"""Where jobs run: submitit's executors, not a home-made pool.
+
+- local: each job a subprocess on this machine (submitit's LocalExecutor), at most `jobs` at a time; on a GPU
+  machine each job gets one GPU, round robin.
+- slurm: one Slurm job array (submitit's SlurmExecutor): partition, time limit, GPUs/CPUs per cell, array
+  parallelism; `wait=False` returns after submitting, and a later `ablate --resume` collects the records.
+- debug: submitit's DebugExecutor, in this process (tests, pdb).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from common.errors import UserError
+from experiments.config import REPO_ROOT, SlurmConfig
+from experiments.jobs import result_path, run_job
+
+EXECUTORS = ("local", "slurm", "debug")
+NO_LIMIT_MIN = 60 * 24 * 7  # submitit's local executor kills a job after 2 minutes unless told otherwise
+
+
+@dataclass
+class ExecOptions:
+    """How the ablation's jobs run."""
+
+    kind: str = "local"
+    jobs: int = 1                         # at most this many at once (local), array parallelism (slurm)
+    wait: bool = True                     # slurm only: False returns once the array is submitted
+    slurm: SlurmConfig = field(default_factory=SlurmConfig)
+
+    def check(self) -> None:
+        if self.kind not in EXECUTORS:
+            raise UserError(f"--executor {self.kind!r}: choose {', '.join(EXECUTORS)}")
+        if self.jobs < 1:
+            raise UserError(f"--jobs {self.jobs}: must be at least 1")
+        if not self.wait and self.kind != "slurm":
+            raise UserError("--no-wait needs --executor slurm (local jobs end with this process)")
+
+
+def slurm_parameters(ex: ExecOptions, timeout_s: float | None, name: str) -> dict:
+    """submitit's AutoExecutor parameters for one array."""
+    s = ex.slurm
+    minutes = math.ceil(timeout_s / 60) if timeout_s else s.time_min
+    params = {"timeout_min": minutes, "gpus_per_node": s.gpus_per_cell, "cpus_per_task": s.cpus_per_cell,
+              "tasks_per_node": 1, "nodes": 1, "name": name,
+              "slurm_array_parallelism": ex.jobs if ex.jobs > 1 else s.array_parallelism}
+    if s.partition:
+        params["slurm_partition"] = s.partition
+    if s.mem_gb:
+        params["mem_gb"] = s.mem_gb
+    params.update({k if k.startswith("slurm_") else f"slurm_{k}": v for k, v in s.extra.items()})
+    return params
+
+
+def describe_slurm(job_files: list[Path], ex: ExecOptions, timeout_s: float | None, name: str) -> list[str]:
+    """What a slurm submission would be (for --dry-run): array size, resources, the first jobs."""
+    lines = [f"slurm job array '{name}': {len(job_files)} tasks",
+             "resources per task: " + ", ".join(f"{k}={v}" for k, v in slurm_parameters(ex, timeout_s, name).items())]
+    for f in job_files[:3]:
+        spec = json.loads(Path(f).read_text(encoding="utf-8"))
+        o = spec["options"]
+        brief = {k: o.get(k) for k in ("model", "ratio", "balance", "aug", "seed", "synth") if o.get(k) is not None}
+        lines.append(f"  {spec['name']}: {spec['command']} {json.dumps(brief)}")
+    if len(job_files) > 3:
+        lines.append(f"  ... and {len(job_files) - 3} more (jobs/*.json)")
+    return lines
+
+
+def run_jobs(job_files: list[Path], folder: Path, ex: ExecOptions, timeout_s: float | None = None,
+             echo: Callable[[str], None] = print, follow: bool = False, name: str = "synthmix",
+             on_result: Callable[[dict], None] | None = None) -> list[dict] | None:
+    """Run the jobs; return their results in order (None when slurm was told not to wait).
+
+    `follow` echoes each running job's log lines as they come (the console's progress for a long job);
+    `on_result` sees every result as it arrives.
+    """
+    import submitit
+
+    ex.check()
+    if not job_files:
+        return []
+    _importable_from_anywhere()
+    sub = Path(folder) / "submitit"
+    if ex.kind == "debug":
+        executor = submitit.DebugExecutor(folder=sub)
+        results = []
+        for f in job_files:
+            results.append(executor.submit(run_job, str(f)).result())
+            if on_result:
+                on_result(results[-1])
+        return results
+    if ex.kind == "slurm":
+        executor = submitit.AutoExecutor(folder=sub, cluster="slurm")
+        executor.update_parameters(**slurm_parameters(ex, timeout_s, name))
+        jobs = executor.map_array(run_job, [str(f) for f in job_files])
+        _record_submitted(folder, job_files, [j.job_id for j in jobs])
+        echo(f"[ablate] submitted {len(jobs)} Slurm tasks (array {jobs[0].job_id.split('_')[0]}); "
+             + ("waiting" if ex.wait else "collect them later with --resume"))
+        if not ex.wait:
+            return None
+        return _collect(list(zip(job_files, jobs)), {}, echo, follow, on_result)
+    return _run_local(job_files, sub, ex, timeout_s, echo, follow, on_result)
+
+
+def _run_local(job_files, sub: Path, ex: ExecOptions, timeout_s, echo, follow, on_result) -> list[dict]:
+    import submitit
+    import torch
+
+    executor = submitit.LocalExecutor(folder=sub)
+    gpus = torch.cuda.device_count()
+    minutes = math.ceil(timeout_s / 60) if timeout_s else NO_LIMIT_MIN
+    pending, running, done, positions = list(enumerate(job_files)), [], {}, {}
+    while pending or running:
+        while pending and len(running) < ex.jobs:
+            k, f = pending.pop(0)
+            gpu = {"gpus_per_node": 1, "visible_gpus": (k % gpus,)} if gpus else {}
+            executor.update_parameters(timeout_min=minutes, **gpu)
+            running.append((k, f, executor.submit(run_job, str(f))))
+        finished = _collect([(f, j) for _, f, j in running], positions, echo, follow, on_result, poll_once=True)
+        for (k, f, j), res in zip(list(running), finished):
+            if res is not None:
+                done[k] = res
+                running.remove((k, f, j))
+    return [done[k] for k in range(len(job_files))]
+
+
+def _collect(pairs, positions: dict, echo, follow, on_result, poll_once: bool = False) -> list[dict | None]:
+    """Results of (job file, submitit job) pairs; with `poll_once`, None for those still running.
+
+    `positions` remembers how much of each log was echoed already (with `follow`)."""
+    out: list[dict | None] = [None] * len(pairs)
+    while True:
+        for i, (f, job) in enumerate(pairs):
+            if out[i] is not None:
+                continue
+            if follow:
+                _echo_new_lines(f, positions, echo)
+            if job.done():
+                out[i] = _result_of(f, job)
+                if follow:
+                    _echo_new_lines(f, positions, echo)
+                if on_result:
+                    on_result(out[i])
+        if poll_once or all(r is not None for r in out):
+            if poll_once:
+                time.sleep(0.5)
+            return out
+        time.sleep(1.0)
+
+
+def _result_of(job_file: Path, job) -> dict:
+    """The job's returned value; a job killed before returning (timeout, OOM, scancel) becomes a failed result."""
+    try:
+        return job.result()
+    except Exception as e:  # submitit's FailedJobError / UncompletedJobError: the process died
+        spec = json.loads(Path(job_file).read_text(encoding="utf-8"))
+        res = {"name": spec["name"], "status": "failed", "seconds": None, "run_dir": None, "metrics": None,
+               "error": f"the job process ended without a result ({type(e).__name__}: "
+                        f"{' '.join(str(e).split())[:300]})"}
+        if spec.get("record"):
+            from experiments.records import record_cell
+
+            record_cell(spec["record"], res, spec["log"])
+        return res
+
+
+def _echo_new_lines(job_file: Path, positions: dict, echo) -> None:
+    log = Path(json.loads(Path(job_file).read_text(encoding="utf-8"))["log"])
+    if not log.exists():
+        return
+    with open(log, encoding="utf-8", errors="replace") as f:
+        f.seek(positions.get(str(log), 0))
+        text = f.read()
+        positions[str(log)] = f.tell()
+    for line in text.replace("\r", "\n").splitlines():
+        if line.strip():
+            echo("  " + line.rstrip())
+
+
+def _record_submitted(folder: Path, job_files: list[Path], ids: list[str]) -> None:
+    from common.atomic import write_json
+
+    path = Path(folder) / "submitted.json"
+    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    known.update({Path(f).stem: i for f, i in zip(job_files, ids)})
+    write_json(path, known)
+
+
+def still_running(folder: Path) -> set[str]:
+    """Names of jobs submitted to Slurm earlier that have no result yet and are not finished (for --resume)."""
+    path = Path(folder) / "submitted.json"
+    if not path.exists():
+        return set()
+    import submitit
+
+    out = set()
+    for name, job_id in json.loads(path.read_text(encoding="utf-8")).items():
+        if result_path(Path(folder) / "jobs" / f"{name}.json").exists():
+            continue
+        try:
+            state = submitit.SlurmJob(folder=Path(folder) / "submitit", job_id=job_id).state
+        except Exception:  # no Slurm here (sacct missing): assume it is gone, so --resume runs it again
+            continue
+        if state in ("PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "RESIZING", "SUSPENDED"):
+            out.add(name)
+    return out
+
+
+def _importable_from_anywhere() -> None:
+    """Job processes unpickle `experiments.jobs.run_job`: put the repo on their path whatever the working dir."""
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(REPO_ROOT) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *[p for p in paths if p]])

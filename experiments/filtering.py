@@ -1,0 +1,79 @@
+"""The confidence-filter axis: keep a synthetic image only when a classifier trained on the real training split
+gives its class at least p. One pool is generated and scored once; each threshold is a manifest over it (rather
+than `synth --min-confidence` per threshold), so the arms differ only in the filter.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from common.atomic import write_json
+from experiments.cells import CellInputs, train_options
+from experiments.config import AblationConfig
+from experiments.grid import Cell
+from experiments.jobs import Job
+
+
+def filter_classifier(cfg: AblationConfig, folder: Path, prepared: dict, run_prep: Callable[[Job], dict],
+                      echo) -> str:
+    """The real-data classifier (the grid's classifier, ratio 0, first preset, seed 0), trained once."""
+    marker = folder / "filter_clf" / "trained.json"
+    if marker.exists():
+        return json.loads(marker.read_text(encoding="utf-8"))["run"]
+    echo("[ablate] training the filter's classifier on the real training split ...")
+    inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"), None)
+    cell = Cell("mix", "0", cfg.augs[0], cfg.pretrained[0], 0)
+    res = run_prep(Job("filter-clf", "train", train_options(cell, inputs, cfg, folder / "filter_clf"),
+                       str(folder / "logs" / "filter-clf.log")))
+    write_json(marker, {"run": res["run_dir"]})
+    return res["run_dir"]
+
+
+def score_pool(manifest: str | Path, run: str, batch: int = 256) -> pd.DataFrame:
+    """The synth manifest with a `score` column: the filter classifier's probability of each image's class."""
+    from augment.images import load_rgb
+    from clf.predict import load_scorer
+
+    df = pd.read_csv(manifest, dtype={"label": str}, keep_default_na=False)
+    score = load_scorer(run)
+    scores = np.zeros(len(df))
+    for label, idx in df.groupby("label").groups.items():
+        idx = list(idx)
+        for i in range(0, len(idx), batch):
+            part = idx[i:i + batch]
+            x = torch.stack([torch.from_numpy(load_rgb(df.at[k, "path"]).copy()).permute(2, 0, 1) for k in part])
+            scores[part] = score(x, str(label)).numpy()
+    return df.assign(score=scores)
+
+
+def prepare_filters(cfg: AblationConfig, folder: Path, prepared: dict, run_prep: Callable[[Job], dict], echo
+                    ) -> tuple[dict[str, str], dict[str, dict[str, list[int]]]]:
+    """({filter: synth folder}, {filter: {class: [kept, generated]}}) for every filter of the grid."""
+    from augment.manifest import save_manifest
+
+    run = filter_classifier(cfg, folder, prepared, run_prep, echo)
+    scored_path = folder / "filter_clf" / "synth_scores.csv"
+    if scored_path.exists():
+        scored = pd.read_csv(scored_path, dtype={"label": str}, keep_default_na=False)
+    else:
+        echo("[ablate] scoring the synthetic images with the filter's classifier ...")
+        scored = score_pool(Path(prepared["synth"]) / "manifest.csv", run)
+        save_manifest(scored, scored_path)
+    generated = scored["label"].value_counts().to_dict()
+    by_filter, kept = {}, {}
+    for f in (f for f in cfg.filters if f != "none"):
+        keep = scored[scored["score"] >= float(f)].drop(columns="score")
+        out = folder / f"synth-f{f}"
+        save_manifest(keep, out / "manifest.csv")
+        by_filter[f] = str(out)
+        got = keep["label"].value_counts().to_dict()
+        kept[f] = {str(c): [int(got.get(c, 0)), int(n)] for c, n in sorted(generated.items())}
+        total = sum(v[0] for v in kept[f].values())
+        echo(f"[ablate] filter {f}: kept {total}/{len(scored)} synthetic images "
+             f"({', '.join(f'{c} {k}/{n}' for c, (k, n) in list(kept[f].items())[:10])})")
+    return by_filter, kept
