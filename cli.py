@@ -303,7 +303,8 @@ def prediction_options(fn):
     """Options shared by predict and submit: TTA, checkpoint, batch, device, workers."""
     opts = [
         click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip,vflip."),
-        click.option("--checkpoint", default="best", show_default=True, type=click.Choice(["best", "last"])),
+        click.option("--checkpoint", default="auto", show_default=True, type=click.Choice(["auto", "best", "last"]),
+                     help="auto: best.pt, else last.pt (a run stopped before its best was kept)."),
         click.option("--batch-size", default=64, show_default=True),
         click.option("--device", default="auto", show_default=True),
         click.option("--workers", default=0, show_default=True),

@@ -20,7 +20,7 @@ def classify(model_path, test_img_dir: str) -> dict:
     return _impl(model_path, test_img_dir)
 
 
-def load_scorer(run_dir, which: str = "best", device: str = "auto"):
+def load_scorer(run_dir, which: str = "auto", device: str = "auto"):
     """fn(images_uint8_NCHW, class_name) -> probabilities of that class (see clf.predict.load_scorer)."""
     from clf.predict import load_scorer as _impl
 

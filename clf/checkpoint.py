@@ -33,21 +33,11 @@ class TrainedModel:
     path: Path
 
 
-def checkpoint_file(model_path: str | Path, which: str = "best") -> Path:
-    """A run folder → its best.pt/last.pt; a file is taken as is."""
-    p = Path(model_path)
-    if p.is_dir():
-        f = p / f"{which}.pt"
-        if not f.exists():
-            alt = p / ("last.pt" if which == "best" else "best.pt")
-            if not alt.exists():
-                raise UserError(f"--model {model_path}: no {which}.pt in this folder; pass a run folder that "
-                                "`train` finished (or a .pt checkpoint)")
-            f = alt
-        return f
-    if not p.is_file():
-        raise UserError(f"--model {model_path}: not found; pass a run folder written by `train` or its best.pt")
-    return p
+def checkpoint_file(model_path: str | Path, which: str = "auto") -> Path:
+    """A run folder → its best.pt/last.pt (common.runs' one rule); a file is taken as is."""
+    from common.runs import run_checkpoint
+
+    return run_checkpoint(model_path, which, "--model", "train")
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -68,7 +58,7 @@ def model_state(ckpt: dict) -> dict:
     return {k[len("model."):]: v for k, v in sd.items() if k.startswith("model.")} or dict(sd)
 
 
-def load_trained(model_path: str | Path, which: str = "best", device: str | torch.device = "cpu") -> TrainedModel:
+def load_trained(model_path: str | Path, which: str = "auto", device: str | torch.device = "cpu") -> TrainedModel:
     """Rebuild the timm model named in a checkpoint and load its weights (no network, no hub)."""
     import timm
 

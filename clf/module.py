@@ -143,19 +143,19 @@ class ClassifierModule(pl.LightningModule):
 
     # Self-describing checkpoints.
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        from common.seeding import get_rng_state
+        from common.seeding import get_rng_state, rng_to_safe
 
-        checkpoint["synthmix"] = {**self.meta, "history": self.history, "rng": _portable_rng(get_rng_state()),
+        checkpoint["synthmix"] = {**self.meta, "history": self.history, "rng": rng_to_safe(get_rng_state()),
                                   "stage": self.stages.index(self.stage) if self.stage else 0}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        from common.seeding import set_rng_state
+        from common.seeding import rng_from_safe, set_rng_state
 
         sm = checkpoint.get("synthmix", {})
         self.history = list(sm.get("history", []))
         self._ckpt_epoch = int(checkpoint.get("epoch", 0))
         if "rng" in sm:
-            set_rng_state(_native_rng(sm["rng"]))
+            set_rng_state(rng_from_safe(sm["rng"]))
 
 
 class EpochAugmentSeed(pl.Callback):
@@ -167,24 +167,3 @@ class EpochAugmentSeed(pl.Callback):
 
     def on_train_epoch_start(self, trainer, pl_module):
         self.transform.set_random_seed((self.seed * 1_000_003 + trainer.current_epoch) % 2**32)
-
-
-def _portable_rng(state: dict) -> dict:
-    """RNG states as tensors/ints, so checkpoints load with torch's safe `weights_only` unpickler."""
-    py = state["python"]
-    np_state = state["numpy"]
-    out = {"python": [py[0], list(py[1]), py[2]], "torch": state["torch"],
-           "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *map(float, np_state[2:])]}
-    if "cuda" in state:
-        out["cuda"] = list(state["cuda"])
-    return out
-
-
-def _native_rng(s: dict) -> dict:
-    np_state = s["numpy"]
-    out = {"python": (s["python"][0], tuple(s["python"][1]), s["python"][2]), "torch": s["torch"],
-           "numpy": (np_state[0], np_state[1].numpy().astype(np.uint32), int(np_state[2]), int(np_state[3]),
-                     float(np_state[4]))}
-    if "cuda" in s:
-        out["cuda"] = s["cuda"]
-    return out

@@ -70,7 +70,7 @@ class PredictOptions:
     out: str | None = None               # preds.json ({"label_as": form, "predictions": {file: label}})
     probs: str | None = None             # probs.csv (file + one column per class)
     tta: tuple[str, ...] = ()            # hflip, vflip
-    checkpoint: str = "best"             # best | last
+    checkpoint: str = "auto"             # auto (best.pt, else last.pt) | best | last
     batch_size: int = 64
     device: str = "auto"
     workers: int = 0
@@ -90,7 +90,7 @@ class SubmitOptions:
     label_column: str | None = None      # default: the template's first other column, else "label"
     label_as: str | None = None          # name | index | id; None: id when trained with dataset ids, else name
     tta: tuple[str, ...] = ()
-    checkpoint: str = "best"
+    checkpoint: str = "auto"             # auto (best.pt, else last.pt) | best | last
     batch_size: int = 64
     device: str = "auto"
     workers: int = 0

@@ -92,7 +92,7 @@ class Predictions:
     skipped: list[str]
 
 
-def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: str = "best", batch_size: int = 64,
+def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: str = "auto", batch_size: int = 64,
                 device: str = "auto", workers: int = 0, progress: bool = True, label_as: str | None = None,
                 skip_bad: bool = False) -> Predictions:
     """Class probabilities for every readable image in a folder, with the labels to write them in.
@@ -147,7 +147,7 @@ def predict(opts) -> dict:
     return preds
 
 
-def load_scorer(run_dir: str | Path, which: str = "best", device: str = "auto", batch_size: int = 128
+def load_scorer(run_dir: str | Path, which: str = "auto", device: str = "auto", batch_size: int = 128
                 ) -> Callable[[torch.Tensor, str], torch.Tensor]:
     """A plain function `score(images_uint8_NCHW, class_name) -> (N,) probability of that class` (CPU tensor).
 

@@ -21,7 +21,7 @@ def next_run_dir(root: str | Path, desc: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     while True:  # parallel processes (ablation shards) may race for the same number: take the next one
         ids = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"^(\d{5})-", p.name))]
-        run = root / f"{(max(ids) + 1 if ids else 0):05d}-{_slug(desc)}"
+        run = root / f"{(max(ids) + 1 if ids else 0):05d}-{slug(desc)}"
         try:
             run.mkdir()
             return run
@@ -39,7 +39,38 @@ def discard_run(run_dir: str | Path, made_root: bool) -> None:
         run_dir.parent.rmdir()
 
 
-def _slug(text: str) -> str:
+CHECKPOINT_CHOICES = ("auto", "best", "last")
+
+
+def run_checkpoint(path: str | Path, which: str = "auto", option: str = "--model", command: str = "train") -> Path:
+    """A run folder (+ auto/best/last) or a checkpoint file → the file; the one lookup rule for every part.
+
+    auto: best.pt when the run kept one, else last.pt. best or last asked by name must exist: no quiet substitute.
+    """
+    p = Path(path)
+    if p.is_file():
+        return p
+    if not p.is_dir():
+        raise UserError(f"{option} {path}: not found; pass a run folder written by `{command}` or a .pt checkpoint")
+    if which not in CHECKPOINT_CHOICES:
+        raise UserError(f"--checkpoint {which!r}: choose {', '.join(CHECKPOINT_CHOICES)}")
+    best, last = p / "best.pt", p / "last.pt"
+    if which == "auto":
+        if best.exists() or last.exists():
+            return best if best.exists() else last
+        raise UserError(f"{option} {path}: no best.pt or last.pt; pass a run folder that `{command}` has saved a "
+                        "checkpoint in")
+    f = best if which == "best" else last
+    if not f.exists():
+        other = "last" if which == "best" else "best"
+        raise UserError(f"{option} {path}: no {which}.pt in this run" +
+                        (f"; use --checkpoint {other} or auto" if (p / f"{other}.pt").exists() else
+                         f"; pass a run folder that `{command}` has saved a checkpoint in"))
+    return f
+
+
+def slug(text: str) -> str:
+    """A filesystem-safe name part (run folders, ablation folders)."""
     return re.sub(r"[^\w.+-]+", "-", text, flags=re.UNICODE).strip("-") or "run"
 
 

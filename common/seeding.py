@@ -31,6 +31,31 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def rng_to_safe(state: dict) -> dict:
+    """`get_rng_state()` with numpy's array turned into a tensor (weights_only-loadable)."""
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    out = {"python": state["python"], "numpy": [name, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos),
+                                                 int(has_gauss), float(cached)], "torch": state["torch"]}
+    if "cuda" in state:
+        out["cuda"] = list(state["cuda"])
+    return out
+
+
+def rng_from_safe(state: dict) -> dict:
+    """The inverse of `rng_to_safe`, ready for `set_rng_state`."""
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    out = {"python": _tuples(state["python"]), "numpy": (name, keys.numpy().astype(np.uint32), pos, has_gauss, cached),
+           "torch": state["torch"]}
+    if "cuda" in state:
+        out["cuda"] = state["cuda"]
+    return out
+
+
+def _tuples(x):
+    """random.setstate needs tuples; a round trip through some loaders may give lists."""
+    return tuple(_tuples(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
 def parse_seeds(spec: str) -> list[int]:
     """'0-3,7' -> [0, 1, 2, 3, 7] (stylegan2-ada's --seeds syntax)."""
     from common.errors import UserError

@@ -25,7 +25,6 @@ import contextlib
 import dataclasses
 import fcntl
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +60,9 @@ class AblateOptions:
 
 
 def ablation_dir(out: str | Path, cfg: AblationConfig) -> Path:
-    slug = re.sub(r"[^\w.+-]+", "-", cfg.name).strip("-") or "ablation"
-    return Path(out) / f"ablate-{slug}"
+    from common.runs import slug
+
+    return Path(out) / f"ablate-{slug(cfg.name)}"
 
 
 def exec_options(opts: AblateOptions, cfg: AblationConfig) -> ExecOptions:

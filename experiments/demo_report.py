@@ -12,6 +12,7 @@ from augment.images import load_rgb
 from augment.manifest import load_manifest
 from augment.plots import image_grid, plt, save_figure
 from common.atomic import read_jsonl, write_text
+from experiments.config import VERDICT_METRICS
 
 SCORE_KEYS = {"kid": "KID", "fid": "FID"}  # the flat keys of gen.metrics results
 
@@ -157,7 +158,7 @@ def _quality_lines(path: Path) -> list[str]:
 
 def _summary_table(summary: dict) -> str:
     """Mean ± 95% CI of test accuracy and macro-F1 per ratio, as Markdown."""
-    rows = [r for r in summary.get("summary", []) if r.get("metric") in ("test_acc", "test_macro_f1")]
+    rows = [r for r in summary.get("summary", []) if r.get("metric") in VERDICT_METRICS]
     if not rows:
         return "_No finished cells._"
     out = ["| ratio | aug | pretrained | metric | mean | 95% CI | seeds |", "| --- | --- | --- | --- | --- | --- | --- |"]

@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from common.atomic import atomic_path, write_json
+from experiments.config import VERDICT_METRICS
 from experiments.grid import Cell
 
-METRIC_KEYS = ("best_epoch", "val_acc", "val_macro_f1", "test_acc", "test_macro_f1")
+METRIC_KEYS = ("best_epoch", "val_acc", "val_macro_f1", *VERDICT_METRICS)
 CELL_KEYS = ("cell_id", "kind", "ratio", "filter", "arm", "aug", "pretrained", "seed")
 
 

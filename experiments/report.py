@@ -1,7 +1,6 @@
 """summary.md, summary.json and plots from an ablation folder's results.csv (statistics in experiments.stats)."""
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -11,61 +10,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats as sps  # noqa: E402
 
 from common.atomic import atomic_path, write_json, write_text  # noqa: E402
 from experiments import stats  # noqa: E402
-from experiments.config import AblationConfig  # noqa: E402
+from experiments.analysis import SETTING, load_results, per_class_gain, size_correlation  # noqa: E402
+from experiments.config import VERDICT_METRICS, AblationConfig  # noqa: E402
 from experiments.grid import arms  # noqa: E402
 
-METRICS = ("test_acc", "test_macro_f1")
-SETTING = ["aug", "pretrained"]
-
-
-def load_results(folder: Path) -> pd.DataFrame:
-    """results.csv with typed columns (ratio as its label string, pretrained as bool)."""
-    path = Path(folder) / "results.csv"
-    if not path.exists() or path.stat().st_size <= 1:
-        return pd.DataFrame(columns=["cell_id", "kind", "ratio", "aug", "pretrained", "seed", "status"])
-    df = pd.read_csv(path, dtype={"ratio": str, "arm": str, "filter": str, "aug": str, "cell_id": str})
-    if "arm" in df:  # a filtered ratio is its own arm ("1@f0.5"), compared with ratio 0 like any ratio
-        df["ratio"] = df["arm"].where(df["arm"].notna(), df["ratio"])
-    if len(df) and df["pretrained"].dtype != bool:
-        df["pretrained"] = df["pretrained"].astype(str).str.lower().isin(["true", "1"])
-    return df
-
-
-def per_class_long(mix: pd.DataFrame) -> pd.DataFrame:
-    """One row per finished cell and class: the cell's settings, seed, class and its test F1."""
-    rows = []
-    for _, r in mix.iterrows():
-        try:
-            f1 = json.loads(r["test_per_class_f1"]) if isinstance(r.get("test_per_class_f1"), str) else {}
-        except json.JSONDecodeError:
-            f1 = {}
-        rows += [{"aug": r["aug"], "pretrained": r["pretrained"], "ratio": r["ratio"], "seed": r["seed"],
-                  "class": str(c), "f1": v} for c, v in f1.items()]
-    return pd.DataFrame(rows, columns=["aug", "pretrained", "ratio", "seed", "class", "f1"])
-
-
-def per_class_gain(mix: pd.DataFrame, counts: dict[str, int]) -> pd.DataFrame:
-    """Paired per-class F1 gain vs ratio 0 (same seed and setting), with each class's real training count."""
-    long = per_class_long(mix)
-    if long.empty:
-        return pd.DataFrame(columns=[*SETTING, "class", "ratio", "n_pairs", "mean_diff", "ci_lo", "ci_hi", "count"])
-    gain = stats.paired_differences(long, "f1", setting=[*SETTING, "class"], wilcoxon=False)
-    return gain.assign(count=gain["class"].map(lambda c: counts.get(str(c), np.nan)))
-
-
-def size_correlation(gain: pd.DataFrame) -> pd.DataFrame:
-    """Spearman rho between class size and gain per setting and ratio (negative: rare classes gain more)."""
-    rows = []
-    for key, g in gain.dropna(subset=["mean_diff", "count"]).groupby([*SETTING, "ratio"], sort=False):
-        rho, p = (sps.spearmanr(g["count"], g["mean_diff"]) if g["count"].nunique() > 1 and len(g) > 2
-                  else (math.nan, math.nan))
-        rows.append({**dict(zip([*SETTING, "ratio"], key)), "classes": len(g), "spearman_rho": float(rho),
-                     "p_value": float(p)})
-    return pd.DataFrame(rows, columns=[*SETTING, "ratio", "classes", "spearman_rho", "p_value"])
+METRICS = VERDICT_METRICS  # what every cell reports on the held-out test set
 
 
 def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from common.atomic import atomic_path
@@ -17,30 +16,6 @@ from common.errors import UserError
 FORMAT = "synthmix-gan"
 VERSION = 2  # 2: G without the class embedding beside z (g_cond), d_arch; format 1 cannot be loaded
 ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch")
-
-
-def rng_to_safe(state: dict) -> dict:
-    """`common.seeding.get_rng_state()` with numpy's array turned into a tensor (weights_only-loadable)."""
-    name, keys, pos, has_gauss, cached = state["numpy"]
-    out = {"python": state["python"], "numpy": [name, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos),
-                                                 int(has_gauss), float(cached)], "torch": state["torch"]}
-    if "cuda" in state:
-        out["cuda"] = list(state["cuda"])
-    return out
-
-
-def rng_from_safe(state: dict) -> dict:
-    name, keys, pos, has_gauss, cached = state["numpy"]
-    out = {"python": _tuples(state["python"]), "numpy": (name, keys.numpy().astype(np.uint32), pos, has_gauss, cached),
-           "torch": state["torch"]}
-    if "cuda" in state:
-        out["cuda"] = state["cuda"]
-    return out
-
-
-def _tuples(x):
-    """random.setstate needs tuples; a round trip through some loaders may give lists."""
-    return tuple(_tuples(v) for v in x) if isinstance(x, (list, tuple)) else x
 
 
 def save_checkpoint(path: str | Path, ckpt: dict) -> Path:
@@ -71,22 +46,12 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def resolve_checkpoint(gan: str | Path, which: str = "auto") -> Path:
-    """A run folder (+ 'auto'/'best'/'last') or a .pt path -> the checkpoint file."""
-    gan = Path(gan)
-    if which not in ("auto", "best", "last"):
+    """A run folder (+ 'auto'/'best'/'last') or a .pt path -> the checkpoint file (common.runs' one rule)."""
+    from common.runs import CHECKPOINT_CHOICES, run_checkpoint
+
+    if which not in CHECKPOINT_CHOICES:
         return Path(which)
-    if gan.is_file():
-        return gan
-    if not gan.is_dir():
-        raise UserError(f"--gan {gan}: not found; pass a train-gan run folder or a checkpoint file")
-    best, last = gan / "best.pt", gan / "last.pt"
-    if which == "best" or (which == "auto" and best.exists()):
-        if not best.exists():
-            raise UserError(f"{gan}: no best.pt (the run was not scored); use --checkpoint last")
-        return best
-    if not last.exists():
-        raise UserError(f"{gan}: no last.pt; is it a train-gan run folder that has saved a checkpoint?")
-    return last
+    return run_checkpoint(gan, which, "--gan", "train-gan")
 
 
 def check_compatible(ckpt: dict, arch: dict, class_names: list[str], what: str) -> None:

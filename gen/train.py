@@ -15,22 +15,20 @@ import torch
 from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_text
 from common.errors import UserError
 from common.runs import check_same_options, discard_run, next_run_dir, options_dict, read_config, write_config
-from common.seeding import get_rng_state, seed_everything, set_rng_state
-from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, rng_from_safe, rng_to_safe, \
+from common.seeding import get_rng_state, rng_from_safe, rng_to_safe, seed_everything, set_rng_state
+from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, \
     save_checkpoint
 from gen.data import RealImages, StepSampler, load_real_images, to_float
 from gen.diffaug import parse_policy
 from gen.gan import GanPair
 from gen.losses import LOSSES
-from gen.judge import agreement, load_judge, save_judge, train_judge
+from gen.judge import load_judge, save_judge, train_judge
 from gen.nets import CONDS, D_ARCHS, RESOLUTIONS, build_discriminator, build_generator
-from gen.sampling import generate, score_seeds, with_standing_stats
 from gen.options import MODES, RESUME_IGNORE, GanOptions
-from gen.snapshots import (COLLAPSE_RATIO, COLLAPSE_WARMUP, collapsed_classes, mean_pairwise_distance, plot_losses,
-                           save_grid)
+from gen.scorer import Scorer
+from gen.snapshots import plot_losses, save_grid
+from gen.watch import GRID_COLS, Watch, snapshot
 
-GRID_COLS = 8        # fakes<step>.png: one row per class, this many columns (the same noise in every row)
-DIVERSITY_N = 32     # fixed fakes per class for the mode-collapse watch and classifier agreement
 
 
 def check_options(opts: GanOptions) -> None:
@@ -182,7 +180,7 @@ def train_gan(opts: GanOptions) -> Path:
             write_text(run_dir / "stats.jsonl", "".join(_jsonl(r) for r in rows))
 
     judge = _judge(run_dir, real, names, opts, fabric.device, rank0, resume_ckpt is not None)
-    watch = _Watch(real, names, opts, fabric.device, judge)
+    watch = Watch(real, names, opts, fabric.device, judge)
     if rank0 and resume_ckpt is None:
         save_grid(run_dir / "reals.png", watch.real_grid(), nrow=GRID_COLS)
     if resume_ckpt is not None:
@@ -193,7 +191,7 @@ def train_gan(opts: GanOptions) -> Path:
         if fabric.global_rank:  # only rank 0's RNG is stored; other ranks continue on fresh, distinct streams
             seed_everything(opts.seed + fabric.global_rank + 7919 * step)
     elif rank0:
-        _snapshot(run_dir, step, pairs, watch, opts, names, fabric, save=False)
+        snapshot(run_dir, step, pairs, watch)
 
     _loop(run_dir, step, pairs, real, sampler, watch, opts, names, fabric)
     return run_dir
@@ -239,89 +237,6 @@ def _judge(run_dir: Path, real: RealImages, names: list[str], opts: GanOptions, 
     return net, info
 
 
-def _sampling_gens(pairs: list[GanPair], nz: int, n_classes: int, device) -> list[torch.nn.Module]:
-    """Each pair's G_ema with standing BN statistics (copies), as every sample taken during training uses it."""
-    k_all = n_classes if pairs[0].conditional else 0
-    return [with_standing_stats(p.ema.module, nz, k_all, device) for p in pairs]
-
-
-class _Watch:
-    """Fixed noise and fixed real images: sample grids and the per-class diversity (mode-collapse watch)."""
-
-    def __init__(self, real: RealImages, names: list[str], opts: GanOptions, device, judge=None):
-        g = torch.Generator().manual_seed(opts.seed + 1_000_003)  # private: never touches the training RNG
-        self.z = torch.randn(DIVERSITY_N, opts.nz, generator=g).to(device)
-        self.names, self.device, self.nz, self.judge = names, device, opts.nz, judge
-        self.real_by_class = []
-        for k in range(len(names)):
-            idx = torch.nonzero(real.targets == k).flatten()[:64]
-            self.real_by_class.append(to_float(real.images[idx]))
-        self.real_div = {c: mean_pairwise_distance(x) for c, x in zip(names, self.real_by_class)}
-        self.peak_div: dict[str, float] = {}
-
-    def restore_peaks(self, rows: list[dict]) -> None:
-        """After a resume, the peak diversity per class from the run's stats.jsonl."""
-        for r in rows:
-            for c, v in r.get("diversity", {}).items():
-                self.peak_div[c] = max(v, self.peak_div.get(c, 0.0))
-
-    def real_grid(self) -> torch.Tensor:
-        rows = []
-        for x in self.real_by_class:
-            row = torch.full((GRID_COLS, *x.shape[1:]), -1.0)
-            row[:len(x[:GRID_COLS])] = x[:GRID_COLS]
-            rows.append(row)
-        return torch.cat(rows)
-
-    @torch.no_grad()
-    def fakes(self, pairs: list[GanPair]) -> list[torch.Tensor]:
-        """DIVERSITY_N fakes per class from G_ema with standing BN statistics (a copy: no RNG, EMA untouched)."""
-        conditional = pairs[0].conditional
-        gens = _sampling_gens(pairs, self.nz, len(self.names), self.device)
-        out = []
-        for k in range(len(self.names)):
-            G = gens[0] if conditional else gens[k]
-            y = torch.full((DIVERSITY_N,), k, dtype=torch.long, device=self.device) if conditional else None
-            out.append(G(self.z, y).float().cpu())
-        return out
-
-    def agreement(self, fakes: list[torch.Tensor]) -> dict[str, float] | None:
-        """Share of each class's fakes the judge assigns to that class (None without a judge)."""
-        if self.judge is None:
-            return None
-        from gen.data import to_uint8
-
-        shares = agreement(self.judge[0], {k: to_uint8(f) for k, f in enumerate(fakes)}, self.device)
-        return {self.names[k]: round(v, 4) for k, v in shares.items()}
-
-
-def _snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: _Watch, opts: GanOptions, names: list[str],
-              fabric, save: bool = True) -> list[str]:
-    """fakes<step>.png, diversity per class (+ warning), checkpoint last.pt, losses.png. Rank 0 only."""
-    fakes = watch.fakes(pairs)
-    save_grid(run_dir / f"fakes{step:06d}.png", torch.cat([f[:GRID_COLS] for f in fakes]), nrow=GRID_COLS)
-    div = {c: round(mean_pairwise_distance(f), 5) for c, f in zip(names, fakes)}
-    collapsed = collapsed_classes(div, watch.real_div, watch.peak_div, trained=step >= COLLAPSE_WARMUP)
-    watch.peak_div = {c: max(v, watch.peak_div.get(c, 0.0)) for c, v in div.items()}
-    row = {"step": step, "diversity": div, "real_diversity": {c: round(v, 5) for c, v in watch.real_div.items()},
-           "collapse_warning": collapsed}
-    agree = watch.agreement(fakes)
-    if agree is not None:
-        row.update(agreement=agree, agreement_mean=round(sum(agree.values()) / len(agree), 4),
-                   judge_real_acc=watch.judge[1]["real_acc"])
-    append_jsonl(run_dir / "stats.jsonl", row)
-    if collapsed:
-        from tqdm import tqdm
-
-        tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(collapsed)} are far less diverse than the real ones (mean "
-                   f"pairwise distance < {COLLAPSE_RATIO} x the real images'); possible mode collapse, "
-                   f"see fakes{step:06d}.png")
-    if save:
-        save_checkpoint(run_dir / "last.pt", _checkpoint(step, pairs, opts, names))
-        plot_losses(read_jsonl(run_dir / "stats.jsonl"), run_dir / "losses.png")
-    return collapsed
-
-
 def _checkpoint(step: int, pairs: list[GanPair], opts: GanOptions, names: list[str]) -> dict:
     return {"arch": _arch(opts), "class_names": names, "options": options_dict(opts), "step": step,
             "models": [p.state_dict() for p in pairs],
@@ -330,14 +245,14 @@ def _checkpoint(step: int, pairs: list[GanPair], opts: GanOptions, names: list[s
             "data_state": {"sampler": "StepSampler", "seed": opts.seed, "next_step": step}}
 
 
-def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, sampler: StepSampler, watch: _Watch,
+def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, sampler: StepSampler, watch: Watch,
           opts: GanOptions, names: list[str], fabric) -> None:
     from tqdm import tqdm
 
     from common.progress import progress_bar
 
     rank0 = fabric.is_global_zero
-    scorer = _Scorer(run_dir, pairs, real, opts, names, fabric.device) if opts.score_every and rank0 else None
+    scorer = Scorer(run_dir, pairs, real, opts, names, fabric.device) if opts.score_every and rank0 else None
     acc: dict[str, list[float]] = defaultdict(list)
     n_images = opts.batch * len(pairs) * fabric.world_size
     t_start = time.perf_counter()
@@ -369,7 +284,9 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
             acc.clear()
         score_now = scorer is not None and step % opts.score_every == 0
         if rank0 and (step % opts.snapshot_every == 0 or last or score_now):
-            _snapshot(run_dir, step, pairs, watch, opts, names, fabric)
+            snapshot(run_dir, step, pairs, watch)
+            save_checkpoint(run_dir / "last.pt", _checkpoint(step, pairs, opts, names))
+            plot_losses(read_jsonl(run_dir / "stats.jsonl"), run_dir / "losses.png")
         if score_now:
             scorer(step)  # after the snapshot, so last.pt is the checkpoint that was measured
         fabric.barrier()
@@ -378,50 +295,3 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
                        "--resume to train on")
             break
     bar.close()
-
-
-class _Scorer:
-    """FID/KID of G_ema during training through gen.metrics; metric-<protocol>.jsonl, best.pt follows the headline."""
-
-    def __init__(self, run_dir: Path, pairs: list[GanPair], real: RealImages, opts: GanOptions, names: list[str],
-                 device):
-        try:
-            from gen.metrics import score_generator, track_metric
-        except ImportError:
-            raise UserError("--score-every: gen.metrics is not available in this build; train without it and "
-                            "score the run afterwards with the fid command") from None
-        self.score_generator, self.track_metric = score_generator, track_metric
-        self.run_dir, self.pairs, self.opts, self.names, self.device = run_dir, pairs, opts, names, device
-        self.real = {c: real.images[real.targets == k] for k, c in enumerate(names)}
-        ext = opts.score_extractor
-        if ext == "auto":  # a projected D sees through Lite0: only Inception judges it fairly
-            ext = "inception" if torch.cuda.is_available() or opts.d_arch == "projected" else "effnet-lite0"
-        self.extractor = ext
-
-    @torch.no_grad()
-    def _sample(self, k: int, n: int) -> torch.Tensor:
-        """The same seeds as `fid --gan` (gen.sampling.score_seeds), so the tracked score is reproducible."""
-        from gen.data import to_uint8
-
-        conditional = self.pairs[0].conditional
-        G = self.gens[0] if conditional else self.gens[k]
-        return to_uint8(generate(G, self.opts.nz, k if conditional else None, score_seeds(k, n), self.device))
-
-    def __call__(self, step: int) -> None:
-        from tqdm import tqdm
-
-        state = get_rng_state()  # scoring must not move the training RNG (exact resume)
-        self.gens = _sampling_gens(self.pairs, self.opts.nz, len(self.names), self.device)
-        result = self.score_generator(self._sample, self.real, class_names=self.names,
-                                      metrics=tuple(m.strip() for m in self.opts.score_metrics.split(",")),
-                                      extractor=self.extractor, n=self.opts.score_n, seed=self.opts.seed,
-                                      device=str(self.device),
-                                      # float64 guards against float32 features drifting with batch size; within
-                                      # one run the batch size is fixed, so float32 (about 2x faster) compares fairly.
-                                      dtype="float32")
-        set_rng_state(state)
-        best = self.track_metric(self.run_dir, step, self.run_dir / "last.pt", result,
-                                 best_path=self.run_dir / "best.pt")
-        value = result["headline"]
-        shown = "unavailable" if value is None else f"{value:.4g}"  # e.g. Inception Score offline: no logits
-        tqdm.write(f"step {step}: {result['protocol']} = {shown}" + (" (best)" if best else ""))

@@ -43,7 +43,7 @@ def test_checkpoint_is_self_describing(trained_run):
     assert sm["options"]["lr"] == 1e-2 and "epoch" in ck and ck["optimizer_states"]
 
 
-def test_cli_last_stdout_line_is_the_result(toy, tmp_path):
+def test_cli_names_the_run_and_its_metrics(toy, tmp_path):
     from click.testing import CliRunner
 
     from cli import cli
@@ -53,8 +53,9 @@ def test_cli_last_stdout_line_is_the_result(toy, tmp_path):
                                  "--workers", "0", "--aug", "none", "--no-progress", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     last = r.stdout.strip().splitlines()[-1]
-    assert last.startswith("SYNTHMIX_RESULT ")
-    res = json.loads(last[len("SYNTHMIX_RESULT "):])
+    metrics = last.split("(metrics: ", 1)[1].rstrip(")")
+    assert last.startswith(f"wrote {tmp_path}") and metrics.endswith("metrics.json")
+    res = json.loads(open(metrics).read())
     assert {"best_epoch", "val_acc", "val_macro_f1", "test_acc", "test_macro_f1", "test_per_class_f1"} <= set(res)
 
 

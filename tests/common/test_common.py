@@ -88,20 +88,6 @@ def test_a_bar_in_a_log_is_a_few_whole_lines_not_carriage_returns(capsys):
     assert 1 <= len(err.splitlines()) <= 3
 
 
-def test_run_logged_echoes_lines_keeps_a_log_and_stops_at_a_timeout(tmp_path):
-    import sys
-
-    from common.proc import log_tail, run_logged
-
-    seen = []
-    code = "import sys, time; print('step 1'); print('step 2', file=sys.stderr); sys.exit(3)"
-    assert run_logged([sys.executable, "-c", code], tmp_path / "a.log", echo=seen.append) == 3
-    assert seen == ["step 1", "step 2"] or seen == ["step 2", "step 1"]
-    assert "step 2" in (tmp_path / "a.log").read_text() and "step" in log_tail(tmp_path / "a.log")
-    slow = "import time; print('started', flush=True); time.sleep(30)"
-    assert run_logged([sys.executable, "-c", slow], tmp_path / "b.log", timeout_s=1) < 0
-
-
 def test_remove_orphans_deletes_only_temp_files(tmp_path):
     from common.atomic import remove_orphans
 

@@ -75,7 +75,7 @@ def test_wrong_checkpoint_is_refused(tmp_path):
     torch.save({"state_dict": {}}, bad)
     with pytest.raises(UserError, match="not a SynthMix GAN checkpoint"):
         synth(SynthOptions(gan=str(bad), classes=("cat",), n=1, out=str(tmp_path / "x")))
-    with pytest.raises(UserError, match="no last.pt"):
+    with pytest.raises(UserError, match="no best.pt or last.pt"):
         synth(SynthOptions(gan=str(tmp_path), classes=("cat",), n=1, out=str(tmp_path / "y")))
 
 
