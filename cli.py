@@ -366,8 +366,9 @@ def submit_cmd(tta, **kw):
 @click.option("--prepare-only", is_flag=True, help="Prepare data, GAN, synthetic images and FID/KID, then stop.")
 @click.option("--executor", type=click.Choice(["local", "slurm", "debug"]), default="local", show_default=True,
               help="Where cells run (submitit): local processes, a Slurm job array, or this process (debug).")
-@click.option("--jobs", default=1, show_default=True,
-              help="Cells at once: local processes, or the Slurm array's parallelism.")
+@click.option("--jobs", default=None, type=int,
+              help="Cells at once: local processes [default: 1], or the Slurm array's parallelism [default: the "
+                   "config's slurm.array_parallelism].")
 @click.option("--no-wait", is_flag=True, help="Slurm: return once submitted; --resume later collects and reports.")
 @click.option("--partition", default=None, help="Slurm partition [default: the config's slurm.partition].")
 @click.option("--time-min", default=None, type=int, help="Slurm time limit per cell in minutes.")

@@ -76,7 +76,8 @@ def image_frame(images: str | Path, skip_bad: bool = False, check: bool = False
     skipped: list[str] = []
     if check:
         clean = validate(df, skip_bad=skip_bad, quiet=True)
-        skipped = [key[p] for p in df["path"] if p not in set(clean["path"])]
+        kept = set(clean["path"])
+        skipped = [key[p] for p in df["path"] if p not in kept]
         df = clean
     return df, [key[p] for p in df["path"]], skipped
 

@@ -84,9 +84,11 @@ def submit(opts) -> int:
         labels = list(by_key.values())
         out[label_col] = [labels[i] for i in rows]
         if p.skipped:
-            print(f"{len(p.skipped)} skipped images got the most frequent label {fill!r} in the submission")
+            print(f"{len(p.skipped)} skipped images got the most frequent label {fill} in the submission")
     else:
         out = pd.DataFrame({id_col: p.keys, label_col: value})
+        if p.skipped:
+            print(f"{len(p.skipped)} skipped images have no row (no --template asks for them)")
     with atomic_path(opts.out) as tmp:
         out.to_csv(tmp, index=False)
     return len(out)

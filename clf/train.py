@@ -32,7 +32,8 @@ def check_options(o: TrainOptions) -> None:
     from augment.presets import interpolation, list_presets
     from common.outputs import check_out_dir
 
-    check_out_dir(o.out)
+    if not o.resume:  # a resumed run writes into its own folder
+        check_out_dir(o.out)
 
     if not o.model and not o.lite0_imagenet and not o.resume:
         raise UserError("--model: required; give a timm model name (e.g. resnet18) or --lite0-imagenet for "

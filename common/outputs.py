@@ -52,7 +52,8 @@ def check_out_file(path: str | os.PathLike, option: str = "--out") -> Path:
     """`path` names a file this process can (over)write: not a folder, in a writable folder."""
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"{option} {path}: a folder is there; pass a file name (e.g. {path}/out{path.suffix or '.csv'})")
+        example = path / f"out{path.suffix or '.csv'}"
+        raise UserError(f"{option} {path}: a folder is there; pass a file name (e.g. {example})")
     _check_parent_writable(path, option, "file")
     return path
 

@@ -1,6 +1,7 @@
 """Run folders (`runs/00003-desc/`) and their self-describing config.json."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import platform
@@ -27,6 +28,8 @@ def next_run_dir(root: str | Path, desc: str) -> Path:
             return run
         except FileExistsError:
             continue
+        except FileNotFoundError:  # a failed run beside us removed the (empty) root it had made
+            root.mkdir(parents=True, exist_ok=True)
 
 
 def discard_run(run_dir: str | Path, made_root: bool) -> None:
@@ -35,8 +38,9 @@ def discard_run(run_dir: str | Path, made_root: bool) -> None:
 
     run_dir = Path(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
-    if made_root and run_dir.parent.is_dir() and not any(run_dir.parent.iterdir()):
-        run_dir.parent.rmdir()
+    if made_root:
+        with contextlib.suppress(OSError):  # another run started in it meanwhile: it stays
+            run_dir.parent.rmdir()
 
 
 CHECKPOINT_CHOICES = ("auto", "best", "last")
@@ -107,6 +111,28 @@ def options_dict(options: Any) -> dict:
     if dataclasses.is_dataclass(options):
         return json.loads(json.dumps(dataclasses.asdict(options), default=str))
     return json.loads(json.dumps(dict(options), default=str))
+
+
+def check_types(cls: type, values: dict, what: str) -> None:
+    """Refuse a value of the wrong kind for a dataclass field (a number where a number goes, and so on)."""
+    import types
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    simple = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a mapping",
+              list: "a list"}
+    for k, v in values.items():
+        t = hints.get(k)
+        union = typing.get_origin(t) in (typing.Union, types.UnionType)
+        kinds = [typing.get_origin(a) or a for a in (typing.get_args(t) if union else (t,))]
+        if v is None and type(None) in kinds or not all(a in simple or a is type(None) for a in kinds):
+            continue  # None where allowed; a structured type is checked where it is used
+        ok = any((a is float and isinstance(v, (int, float)) and not isinstance(v, bool))
+                 or (a is int and isinstance(v, int) and not isinstance(v, bool))
+                 or (a in (str, bool, dict, list) and isinstance(v, a)) for a in kinds)
+        if not ok:
+            want = " or ".join(simple[a] for a in kinds if a in simple)
+            raise UserError(f"{what}: {k} {v!r} should be {want}")
 
 
 def options_from_dict(cls: type, d: dict, what: str = "options") -> Any:

@@ -21,22 +21,20 @@ experiments/cells.py (options), jobs.py (running one), executors.py (where).
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import fcntl
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from common.atomic import write_json
+from common.atomic import file_lock, write_json
 from common.errors import UserError
 from experiments.cells import CellInputs, fid_options, gan_options, synth_options, train_options
 from experiments.config import AblationConfig, load_config, resolve_path
 from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
 from experiments.grid import build_cells, parse_shard, shard_indexed
-from experiments.jobs import Job, write_job
+from experiments.jobs import Job, result_path, write_job
 from experiments.records import cell_row, finished_ids, read_records, write_results_csv
 
 
@@ -51,7 +49,7 @@ class AblateOptions:
     dry_run: bool = False                # print the cells' options (and the Slurm array) and stop
     prepare_only: bool = False           # data + GAN + synth + FID, then stop (run once before launching shards)
     executor: str = "local"              # local | slurm | debug (in this process)
-    jobs: int = 1                        # cells at once (local); array parallelism (slurm)
+    jobs: int | None = None              # cells at once (local, default 1); array parallelism (slurm)
     no_wait: bool = False                # slurm: return once submitted; `--resume` collects later
     partition: str | None = None         # slurm overrides of the config's slurm: block
     time_min: int | None = None
@@ -67,12 +65,11 @@ def ablation_dir(out: str | Path, cfg: AblationConfig) -> Path:
 
 def exec_options(opts: AblateOptions, cfg: AblationConfig) -> ExecOptions:
     """The executor's options: the command line over the config's slurm: block."""
-    over = {k: v for k, v in (("partition", opts.partition), ("time_min", opts.time_min),
-                              ("gpus_per_cell", opts.gpus_per_cell), ("cpus_per_cell", opts.cpus_per_cell))
-            if v is not None}
-    ex = ExecOptions(kind=opts.executor, jobs=opts.jobs, wait=not opts.no_wait,
+    over = {k: v for k, v in (("partition", opts.partition), ("gpus_per_cell", opts.gpus_per_cell),
+                              ("cpus_per_cell", opts.cpus_per_cell)) if v is not None}
+    ex = ExecOptions(kind=opts.executor, jobs=opts.jobs, wait=not opts.no_wait, time_min=opts.time_min,
                      slurm=dataclasses.replace(cfg.slurm, **over))
-    ex.check()
+    ex.check(submitting=not opts.dry_run)
     return ex
 
 
@@ -107,7 +104,7 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     write_config(folder, "ablate", opts, ablation=cfg.grid_dict(), config_file=cfg.source)
 
-    with _locked(folder / ".prepare.lock"):  # shards sharing this folder prepare once
+    with file_lock(folder / ".prepare.lock"):  # shards sharing this folder prepare once
         prepared = prepare(cfg, folder, ex, echo)
     if opts.prepare_only:
         echo(f"[ablate] prepared: {folder / 'prepared.json'}")
@@ -161,7 +158,8 @@ def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: Exe
                                                               else "still running on Slurm") + ", skipped")
             continue
         log = folder / "logs" / f"{cell.id}.log"
-        log.unlink(missing_ok=True)  # a retried cell's log starts afresh
+        log.unlink(missing_ok=True)  # a retried cell starts afresh: its log, and no stale result beside its job
+        result_path(folder / "jobs" / f"{cell.id}.json").unlink(missing_ok=True)
         files.append(write_job(Job(cell.id, "train", train_options(cell, inputs, cfg, folder / "train_runs"),
                                    str(log), {"folder": str(folder), "row": cell_row(cell, index, fixed)}), folder))
     return files
@@ -174,7 +172,7 @@ def _dry_run(cfg: AblationConfig, folder: Path, indexed, ex: ExecOptions, echo) 
     from common.runs import options_dict
 
     inputs = CellInputs("<train>", "<test>", cfg.data.val, cfg.data.val_data,
-                        {f: f"<synth{'' if f == 'none' else '-f' + f}>" for f in cfg.filters})
+                        {f: f"<synth{'' if f == 'none' else '-f' + f}>" for f in cfg.filters}, placeholders=True)
     jobs = [Job(c.id, "train", train_options(c, inputs, cfg, folder / "train_runs"), "<log>") for _, c in indexed]
     for job in jobs:
         o = options_dict(job.options)
@@ -227,13 +225,36 @@ def check_synth_stock(cfg: AblationConfig, prepared: dict) -> None:
 # --- preparation: data, generator, synthetic images, FID/KID (once per config) ---
 
 def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo) -> dict:
-    """Materialise everything the cells share; cached in prepared.json (a killed step is redone)."""
+    """Materialise everything the cells share; cached in prepared.json (a killed step is redone, and what a grown
+    grid adds — synthetic images for a first non-zero ratio, a new filter — is made on --resume)."""
     path = folder / "prepared.json"
     if path.exists():
         prepared = json.loads(path.read_text(encoding="utf-8"))
         echo(f"[ablate] prepared already ({path})")
-        return prepared
+    else:
+        prepared = _prepare_data(cfg, echo)
+    before = json.dumps(prepared, sort_keys=True)
+    if cfg.ratios != ["0"] or cfg.cas.enabled:
+        if not prepared.get("synth"):
+            prepared["synth"] = _prepare_synth(cfg, folder, prepared["class_counts"], prepared, ex, echo)
+        by_filter = prepared.setdefault("synth_by_filter", {"none": prepared["synth"]})
+        missing = [f for f in cfg.filters if f != "none" and f not in by_filter]
+        if missing:
+            from experiments.filtering import prepare_filters
 
+            made, kept = prepare_filters(cfg, folder, prepared, missing, lambda job: _run_prep(job, folder, ex, echo),
+                                         echo)
+            by_filter.update(made)
+            prepared.setdefault("filter_kept", {}).update(kept)
+        if cfg.fid.enabled and not prepared.get("fid") and not prepared.get("fid_error"):
+            prepared["fid"], prepared["fid_error"] = _prepare_fid(cfg, folder, prepared, ex, echo)
+    if not path.exists() or json.dumps(prepared, sort_keys=True) != before:
+        write_json(path, prepared)
+    return prepared
+
+
+def _prepare_data(cfg: AblationConfig, echo) -> dict:
+    """The real train/test(/val) paths (a recipe materialised, or the config's paths) and the class counts."""
     if cfg.data.prepare:
         from experiments.data_prep import prepare_data
 
@@ -245,23 +266,8 @@ def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo)
     for key in ("train", "test", "val_data"):
         if paths[key] is not None and not Path(paths[key]).exists():
             raise UserError(f"config data.{key}: {paths[key]} not found; fix the path (relative to the repo root)")
-    counts = class_counts_of(paths["train"])
-    prepared = {**paths, "class_counts": counts, "gan_run": resolve_path(cfg.gan.run), "synth": None, "fid": {}}
-
-    if cfg.ratios != ["0"] or cfg.cas.enabled:
-        prepared["synth"] = _prepare_synth(cfg, folder, counts, prepared, ex, echo)
-        prepared["synth_by_filter"] = {"none": prepared["synth"]}
-        if any(f != "none" for f in cfg.filters):
-            from experiments.filtering import prepare_filters
-
-            by_filter, kept = prepare_filters(cfg, folder, prepared, lambda job: _run_prep(job, folder, ex, echo),
-                                              echo)
-            prepared["synth_by_filter"].update(by_filter)
-            prepared["filter_kept"] = kept
-        if cfg.fid.enabled:
-            prepared["fid"], prepared["fid_error"] = _prepare_fid(cfg, folder, prepared, ex, echo)
-    write_json(path, prepared)
-    return prepared
+    return {**paths, "class_counts": class_counts_of(paths["train"]), "gan_run": resolve_path(cfg.gan.run),
+            "synth": None, "fid": {}}
 
 
 def class_counts_of(data: str) -> dict[str, int]:
@@ -281,6 +287,7 @@ def synth_per_class(cfg: AblationConfig, counts: dict[str, int]) -> int:
 def _run_prep(job: Job, folder: Path, ex: ExecOptions, echo) -> dict:
     """One preparation job through the ablation's executor, waited for, its log lines echoed as they come."""
     prep_ex = dataclasses.replace(ex, jobs=1, wait=True)
+    Path(job.log).unlink(missing_ok=True)  # a retried step's log starts afresh (and is echoed from its start)
     res = run_jobs([write_job(job, folder)], folder, prep_ex, echo=echo, follow=True, name=f"synthmix-{job.name}")[0]
     if res["status"] != "ok":
         raise click.ClickException(f"{job.command} ({job.name}) failed: {res['error']}; full log {job.log}")
@@ -335,14 +342,3 @@ def numeric_items(d: dict) -> dict:
     keep = {k: v for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     keep.update({k: d[k] for k in ("protocol", "extractor", "headline_key") if isinstance(d.get(k), str)})
     return keep
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)

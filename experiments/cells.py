@@ -42,12 +42,16 @@ class CellInputs:
     val: float = 0.2
     val_data: str | None = None
     synth: dict[str, str] | None = None   # filter label ("none", "0.5") → synth folder holding manifest.csv
+    placeholders: bool = False           # dry runs and config checks: "<synth>" stands for a folder not made yet
 
 
 def section_options(cls: type, raw: dict | None, key: str, command: str) -> dict:
     """A config mapping as options of `cls`: dashes become underscores, `no-progress: true` is progress off;
     unknown names and names the grid owns are refused in one line."""
     fields = {f.name for f in dataclasses.fields(cls)}
+    if raw is not None and not isinstance(raw, dict):
+        raise UserError(f"config {key}: expected a mapping of {command} options (name: value), e.g. "
+                        "{batch_size: 64}; flag lists are no longer read")
     out = {}
     for k, v in (raw or {}).items():
         name = str(k).lstrip("-").replace("-", "_")
@@ -59,6 +63,9 @@ def section_options(cls: type, raw: dict | None, key: str, command: str) -> dict
             raise UserError(f"config {key}: unknown {command} option {k!r}; known: "
                             f"{', '.join(sorted(fields - OWNED[command]))}")
         out[name] = v
+    from common.runs import check_types
+
+    check_types(cls, out, f"config {key}")
     return out
 
 
@@ -67,17 +74,22 @@ def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root
     from clf.options import TrainOptions
 
     clf = cfg.classifier
-    synth = (inputs.synth or {}).get(cell.filter) if cell.kind == "cas" or cell.ratio != "0" else None
+    synth = None
+    if cell.kind == "cas" or cell.ratio != "0":
+        synth = (inputs.synth or {}).get(cell.filter) or ("<synth>" if inputs.placeholders else None)
+        if synth is None:
+            raise UserError(f"cell {cell.id}: no synthetic images were prepared for it (filter {cell.filter}); "
+                            "run the ablation again with --resume to prepare them")
     if cell.kind == "cas":
         # Synthetic only, selected on a split of the synthetic set: no real image is seen before the test.
-        data, val = DataSpec(str(Path(synth or "<synth>") / "manifest.csv"), path_column="path",
+        data, val = DataSpec(str(Path(synth) / "manifest.csv"), path_column="path",
                              label_column="label"), {"val_fraction": inputs.val}
         mix = {}
     else:
         data = DataSpec(inputs.train)
         val = {"val_data": inputs.val_data} if inputs.val_data else {"val_fraction": inputs.val}
         ratio = parse_ratio(cell.ratio)
-        mix = {} if ratio == 0 else {"synth": synth or "<synth>", **(
+        mix = {} if ratio == 0 else {"synth": synth, **(
             {"balance": True} if ratio == BALANCE else {"ratio": ratio})}
     weights = {}
     if cell.pretrained:
@@ -122,7 +134,7 @@ def check_part_options(cfg: AblationConfig) -> None:
     if not timm.is_model(cfg.classifier.model):
         raise UserError(f"config classifier.model {cfg.classifier.model!r}: not a timm model; see timm.list_models()")
     scratch = tempfile.gettempdir()  # the checks look at where outputs go; the real folder is not made yet
-    inputs = CellInputs("<train>", "<test>", cfg.data.val, None, {f: "<synth>" for f in cfg.filters})
+    inputs = CellInputs("<train>", "<test>", cfg.data.val, None, None, placeholders=True)
     cells = build_cells(cfg)
     for cell in cells[:1] + [c for c in cells if c.ratio != "0"][:1]:
         check_train(train_options(cell, inputs, cfg, scratch))

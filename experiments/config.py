@@ -158,6 +158,14 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     cas = _section(CasConfig, raw.get("cas"), "cas")
     fid = _section(FidConfig, raw.get("fid"), "fid")
     slurm = _section(SlurmConfig, raw.get("slurm"), "slurm")
+    if slurm.extra:
+        import submitit
+
+        valid = submitit.SlurmExecutor._valid_parameters()  # what submitit's Slurm executor accepts
+        bad = sorted(k for k in slurm.extra if k.removeprefix("slurm_") not in valid)
+        if bad:
+            raise UserError(f"config slurm.extra: unknown Slurm parameter(s) {', '.join(bad)}; submitit knows "
+                            f"{', '.join(sorted(valid))}")
     grid = raw.get("grid") or {}
     if not isinstance(grid, dict):
         raise UserError("config grid: expected a mapping with ratios, augs, pretrained, seeds")
@@ -226,6 +234,9 @@ def _section(cls, raw, name: str):
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise UserError(f"config {name}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(fields)}")
+    from common.runs import check_types
+
+    check_types(cls, raw, f"config {name}")
     return cls(**raw)
 
 

@@ -1,7 +1,7 @@
 """Where jobs run: submitit's executors, not a home-made pool.
 
 - local: each job a subprocess on this machine (submitit's LocalExecutor), at most `jobs` at a time; on a GPU
-  machine each job gets one GPU, round robin.
+  machine each job gets a GPU no other running job holds.
 - slurm: one Slurm job array (submitit's SlurmExecutor): partition, time limit, GPUs/CPUs per cell, array
   parallelism; `wait=False` returns after submitting, and a later `ablate --resume` collects the records.
 - debug: submitit's DebugExecutor, in this process (tests, pdb).
@@ -29,26 +29,33 @@ class ExecOptions:
     """How the ablation's jobs run."""
 
     kind: str = "local"
-    jobs: int = 1                         # at most this many at once (local), array parallelism (slurm)
+    jobs: int | None = None               # at most this many at once: local (default 1), the Slurm array's
     wait: bool = True                     # slurm only: False returns once the array is submitted
+    time_min: int | None = None           # slurm: per task, over the config's time_min and the cell timeout
     slurm: SlurmConfig = field(default_factory=SlurmConfig)
 
-    def check(self) -> None:
+    def check(self, submitting: bool = True) -> None:
+        """Refuse impossible settings in one line, before any folder is made."""
+        import shutil
+
         if self.kind not in EXECUTORS:
             raise UserError(f"--executor {self.kind!r}: choose {', '.join(EXECUTORS)}")
-        if self.jobs < 1:
+        if self.jobs is not None and self.jobs < 1:
             raise UserError(f"--jobs {self.jobs}: must be at least 1")
         if not self.wait and self.kind != "slurm":
-            raise UserError("--no-wait needs --executor slurm (local jobs end with this process)")
+            raise UserError("--no-wait needs --executor slurm (local jobs are stopped when this command ends)")
+        if self.kind == "slurm" and submitting and shutil.which("sbatch") is None:
+            raise UserError("--executor slurm: no sbatch on this machine; run it on the cluster's login node "
+                            "(--dry-run shows the array it would submit)")
 
 
 def slurm_parameters(ex: ExecOptions, timeout_s: float | None, name: str) -> dict:
-    """submitit's AutoExecutor parameters for one array."""
+    """submitit's AutoExecutor parameters for one array; --time-min wins, then the cell timeout, then the config."""
     s = ex.slurm
-    minutes = math.ceil(timeout_s / 60) if timeout_s else s.time_min
+    minutes = ex.time_min or (math.ceil(timeout_s / 60) if timeout_s else s.time_min)
     params = {"timeout_min": minutes, "gpus_per_node": s.gpus_per_cell, "cpus_per_task": s.cpus_per_cell,
               "tasks_per_node": 1, "nodes": 1, "name": name,
-              "slurm_array_parallelism": ex.jobs if ex.jobs > 1 else s.array_parallelism}
+              "slurm_array_parallelism": ex.jobs or s.array_parallelism}
     if s.partition:
         params["slurm_partition"] = s.partition
     if s.mem_gb:
@@ -112,21 +119,43 @@ def _run_local(job_files, sub: Path, ex: ExecOptions, timeout_s, echo, follow, o
     import torch
 
     executor = submitit.LocalExecutor(folder=sub)
-    gpus = torch.cuda.device_count()
+    free_gpus = _visible_gpus(torch.cuda.device_count())
     minutes = math.ceil(timeout_s / 60) if timeout_s else NO_LIMIT_MIN
     pending, running, done, positions = list(enumerate(job_files)), [], {}, {}
-    while pending or running:
-        while pending and len(running) < ex.jobs:
-            k, f = pending.pop(0)
-            gpu = {"gpus_per_node": 1, "visible_gpus": (k % gpus,)} if gpus else {}
-            executor.update_parameters(timeout_min=minutes, **gpu)
-            running.append((k, f, executor.submit(run_job, str(f))))
-        finished = _collect([(f, j) for _, f, j in running], positions, echo, follow, on_result, poll_once=True)
-        for (k, f, j), res in zip(list(running), finished):
-            if res is not None:
-                done[k] = res
-                running.remove((k, f, j))
+    try:
+        while pending or running:
+            while pending and len(running) < (ex.jobs or 1) and (free_gpus or not _gpus_in_use(running)):
+                k, f = pending.pop(0)
+                gpu = free_gpus.pop(0) if free_gpus else None
+                # submitit sets CUDA_VISIBLE_DEVICES from these: the physical id, one GPU per job
+                executor.update_parameters(timeout_min=minutes, **({"gpus_per_node": 1, "visible_gpus": (gpu,)}
+                                                                    if gpu is not None else {}))
+                running.append((k, f, executor.submit(run_job, str(f)), gpu))
+            finished = _collect([(f, j) for _, f, j, _ in running], positions, echo, follow, on_result,
+                                poll_once=True)
+            for entry, res in zip(list(running), finished):
+                if res is not None:
+                    done[entry[0]] = res
+                    running.remove(entry)
+                    if entry[3] is not None:
+                        free_gpus.append(entry[3])
+    finally:
+        for _, _, job, _ in running:  # stopped (Ctrl-C, an error): the jobs stop too, not run on unseen
+            job.cancel(check=False)
     return [done[k] for k in range(len(job_files))]
+
+
+def _visible_gpus(count: int) -> list[int]:
+    """This process's GPUs as physical ids (CUDA_VISIBLE_DEVICES may already narrow and reorder them)."""
+    seen = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if seen and all(v.isdigit() for v in seen):
+        return [int(v) for v in seen[:count]]
+    return list(range(count))
+
+
+def _gpus_in_use(running: list) -> bool:
+    """True when the running jobs hold GPUs (so a new one waits for a free GPU); False on a CPU-only machine."""
+    return any(r[3] is not None for r in running)
 
 
 def _collect(pairs, positions: dict, echo, follow, on_result, poll_once: bool = False) -> list[dict | None]:
@@ -154,11 +183,20 @@ def _collect(pairs, positions: dict, echo, follow, on_result, poll_once: bool = 
 
 
 def _result_of(job_file: Path, job) -> dict:
-    """The job's returned value; a job killed before returning (timeout, OOM, scancel) becomes a failed result."""
+    """The job's result: the file it wrote (its own word), else its returned value; a job killed before either
+    (timeout, OOM, scancel) becomes a failed result, recorded here since it could not record itself."""
+    spec = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    written = result_path(job_file)
+    if written.exists():
+        res = json.loads(written.read_text(encoding="utf-8"))
+        if res.get("name") == spec["name"]:
+            return res
     try:
-        return job.result()
+        res = job.result()
+        if isinstance(res, dict) and res.get("name") == spec["name"]:
+            return res
+        raise RuntimeError(f"the executor returned another job's result ({res!r:.80})")
     except Exception as e:  # submitit's FailedJobError / UncompletedJobError: the process died
-        spec = json.loads(Path(job_file).read_text(encoding="utf-8"))
         res = {"name": spec["name"], "status": "failed", "seconds": None, "run_dir": None, "metrics": None,
                "error": f"the job process ended without a result ({type(e).__name__}: "
                         f"{' '.join(str(e).split())[:300]})"}
@@ -183,30 +221,37 @@ def _echo_new_lines(job_file: Path, positions: dict, echo) -> None:
 
 
 def _record_submitted(folder: Path, job_files: list[Path], ids: list[str]) -> None:
-    from common.atomic import write_json
+    from common.atomic import file_lock, write_json
 
     path = Path(folder) / "submitted.json"
-    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    known.update({Path(f).stem: i for f, i in zip(job_files, ids)})
-    write_json(path, known)
+    with file_lock(Path(folder) / ".submitted.lock"):  # shards submit into one folder
+        known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        known.update({Path(f).stem: i for f, i in zip(job_files, ids)})
+        write_json(path, known)
+
+
+ALIVE = {"PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "COMPLETING", "RESIZING",
+         "SUSPENDED", "PREEMPTED", "STAGE_OUT", "SIGNALING"}
 
 
 def still_running(folder: Path) -> set[str]:
-    """Names of jobs submitted to Slurm earlier that have no result yet and are not finished (for --resume)."""
+    """Names of jobs submitted to Slurm earlier that have no result yet and may still run (for --resume).
+
+    A state Slurm cannot tell yet (UNKNOWN: just submitted) counts as running; with no sacct at all, as gone."""
+    import shutil
+
     path = Path(folder) / "submitted.json"
     if not path.exists():
         return set()
     import submitit
 
+    has_sacct = shutil.which("sacct") is not None
     out = set()
     for name, job_id in json.loads(path.read_text(encoding="utf-8")).items():
         if result_path(Path(folder) / "jobs" / f"{name}.json").exists():
             continue
-        try:
-            state = submitit.SlurmJob(folder=Path(folder) / "submitit", job_id=job_id).state
-        except Exception:  # no Slurm here (sacct missing): assume it is gone, so --resume runs it again
-            continue
-        if state in ("PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "RESIZING", "SUSPENDED"):
+        state = submitit.SlurmJob(folder=Path(folder) / "submitit", job_id=job_id).state if has_sacct else "GONE"
+        if state in ALIVE or state == "UNKNOWN":
             out.add(name)
     return out
 

@@ -51,9 +51,9 @@ def score_pool(manifest: str | Path, run: str, batch: int = 256) -> pd.DataFrame
     return df.assign(score=scores)
 
 
-def prepare_filters(cfg: AblationConfig, folder: Path, prepared: dict, run_prep: Callable[[Job], dict], echo
-                    ) -> tuple[dict[str, str], dict[str, dict[str, list[int]]]]:
-    """({filter: synth folder}, {filter: {class: [kept, generated]}}) for every filter of the grid."""
+def prepare_filters(cfg: AblationConfig, folder: Path, prepared: dict, filters: list[str],
+                    run_prep: Callable[[Job], dict], echo) -> tuple[dict[str, str], dict[str, dict[str, list[int]]]]:
+    """({filter: synth folder}, {filter: {class: [kept, generated]}}) for each of `filters`."""
     from augment.manifest import save_manifest
 
     run = filter_classifier(cfg, folder, prepared, run_prep, echo)
@@ -66,7 +66,7 @@ def prepare_filters(cfg: AblationConfig, folder: Path, prepared: dict, run_prep:
         save_manifest(scored, scored_path)
     generated = scored["label"].value_counts().to_dict()
     by_filter, kept = {}, {}
-    for f in (f for f in cfg.filters if f != "none"):
+    for f in filters:
         keep = scored[scored["score"] >= float(f)].drop(columns="score")
         out = folder / f"synth-f{f}"
         save_manifest(keep, out / "manifest.csv")

@@ -78,7 +78,7 @@ def run_job(job_file: str) -> dict:
     t0 = time.time()
     out: dict = {"name": spec["name"], "status": "failed", "error": "", "run_dir": None, "metrics": None}
     Path(spec["log"]).parent.mkdir(parents=True, exist_ok=True)
-    with open(spec["log"], "a", encoding="utf-8") as log, _output_to(log):
+    with open(spec["log"], "a", encoding="utf-8", buffering=1) as log, _output_to(log):
         print(f"$ {spec['command']} {json.dumps(spec['options'])}", flush=True)
         try:
             cls, fn, made = COMMANDS[spec["command"]]
@@ -88,7 +88,7 @@ def run_job(job_file: str) -> dict:
             out.update(status="ok", run_dir=str(where))
             metrics = where / "metrics.json" if where.is_dir() else where
             out["metrics"] = str(metrics) if metrics.is_file() else None
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or submitit requeueing a preempted task: not a result
             raise
         except BaseException as e:  # a failing part must become a record, not a dead grid
             msg = e.format_message() if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
@@ -127,8 +127,3 @@ def _output_to(log):
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
-
-
-if __name__ == "__main__":  # python -m experiments.jobs JOB.json: one job in this process (what a local run uses)
-    res = run_job(sys.argv[1])
-    sys.exit(0 if res["status"] == "ok" else 1)

@@ -1,4 +1,5 @@
-"""Cell records: `cells/<cell_id>.json`, written (atomically) by the cell's own job the moment it ends.
+"""Cell records: `cells/<cell_id>.json`, written (atomically) by the cell's own job the moment it ends (or by the
+executor, for a job whose process died before it could).
 
 `results.csv` is rebuilt from those records (atomic rename), so a killed grid, several shards writing into one
 folder, or Slurm tasks finishing while nobody waits never leave a torn CSV, and `--resume` knows exactly which cells
@@ -53,7 +54,7 @@ def finished_ids(folder: Path) -> set[str]:
 def read_records(folder: Path) -> list[dict]:
     """All cell records in `folder/cells/`, in file-name order."""
     out = []
-    for p in sorted((Path(folder) / "cells").glob("*.json")):
+    for p in sorted((Path(folder) / "cells").glob("[!.]*.json")):  # not the temp file of a write in progress
         try:
             out.append(json.loads(p.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError):

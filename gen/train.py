@@ -35,7 +35,8 @@ def check_options(opts: GanOptions) -> None:
     """Refuse impossible options before anything is written."""
     from common.outputs import check_out_dir
 
-    check_out_dir(opts.out)
+    if not opts.resume:  # a resumed run writes into its own folder
+        check_out_dir(opts.out)
     if opts.mode not in MODES:
         raise UserError(f"--mode {opts.mode!r}: unknown; choose {' or '.join(MODES)}")
     if opts.size not in RESOLUTIONS:
@@ -278,7 +279,8 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
             row = {"step": step, **{k: float(np.mean(v)) for k, v in acc.items()}}
             row["images_per_s"] = n_images / row["step_time"]
             row["elapsed_s"] = time.perf_counter() - t_start
-            bar.set_postfix(D=f"{row['loss_d']:.3f}", G=f"{row['loss_g']:.3f}", img_s=f"{row['images_per_s']:.0f}")
+            bar.set_postfix(D=f"{row['loss_d']:.3f}", G=f"{row['loss_g']:.3f}", img_s=f"{row['images_per_s']:.0f}",
+                            refresh=False)  # the bar's own interval decides when a line is written
             if rank0:
                 append_jsonl(run_dir / "stats.jsonl", row)
             acc.clear()

@@ -61,11 +61,15 @@ def env(tmp_path_factory):
     cfg["grid"]["augs"] = ["extreme"]
     bad_cfg = root / "bad_aug.yaml"
     bad_cfg.write_text(yaml.safe_dump(cfg))
+    cfg = yaml.safe_load((Path(__file__).parents[1] / "experiments/configs/demo.yaml").read_text())
+    cfg["classifier"]["options"]["batchsize"] = 8
+    bad_opt_cfg = root / "bad_option.yaml"
+    bad_opt_cfg.write_text(yaml.safe_dump(cfg))
     nolabel_csv = root / "nolabel.csv"
     pd.DataFrame({"file": ["blue/blue000.png"], "score": [1]}).to_csv(nolabel_csv, index=False)
     return dict(root=root, data=data, test=test, bad=bad, flat=flat, clf=clf_run, gan=gan_run, file=afile,
                 under_file=afile / "sub", full=full, locked=locked / "out", tmpl_noid=tmpl_noid,
-                tmpl_missing=tmpl_missing, bad_cfg=bad_cfg, nolabel_csv=nolabel_csv)
+                tmpl_missing=tmpl_missing, bad_cfg=bad_cfg, bad_opt_cfg=bad_opt_cfg, nolabel_csv=nolabel_csv)
 
 
 # (case id, argv with {placeholders} from env and {new} for a fresh path, what the one line must say)
@@ -139,6 +143,11 @@ CASES = [
     ("ablate/out-locked", "ablate --config experiments/configs/demo.yaml --out {locked}", r"cannot write in"),
     ("ablate/config-missing", "ablate --config {root}/nope.yaml --out {new}", r"nope.yaml"),
     ("ablate/unknown-aug", "ablate --config {bad_cfg} --out {new} --dry-run", r"extreme"),
+    ("ablate/jobs-zero", "ablate --config experiments/configs/demo.yaml --out {new} --jobs 0", r"--jobs 0"),
+    ("ablate/no-wait-local", "ablate --config experiments/configs/demo.yaml --out {new} --no-wait",
+     r"--no-wait needs --executor slurm"),
+    ("ablate/unknown-option", "ablate --config {bad_opt_cfg} --out {new} --dry-run",
+     r"classifier.options: unknown train option 'batchsize'"),
     ("demo/out-is-file", "demo --out {file}", r"--out .*a file is there"),
     ("demo/out-locked", "demo --out {locked}", r"cannot write in"),
 ]

@@ -125,9 +125,15 @@ def _run(ctx: _Ctx, real: Images, label: str | None, fake_input, n_fake: int) ->
         return out
     dtype = ctx.dtype or ("float64" if max(n_real, n_fake) < SMALL_SET else "float32")
     binary = any(s.binary for s in specs)
+    from common.progress import on_terminal
+
+    verbose = ctx.progress and on_terminal()  # torch-fidelity's bars redraw with \r: a wall of them in a log file
+    if ctx.progress and not verbose:
+        print(f"scoring {n_fake} fake vs {n_real} real images{' of ' + label if label else ''} "
+              f"({', '.join(s.name for s in specs)}) ...", flush=True)
     kwargs = dict(
         input1=fake_input, input2=UInt8Images(real, ctx.resize) if binary else None,
-        cuda=ctx.device.type == "cuda", batch_size=ctx.batch_size, verbose=ctx.progress, save_cpu_ram=True,
+        cuda=ctx.device.type == "cuda", batch_size=ctx.batch_size, verbose=verbose, save_cpu_ram=True,
         rng_seed=ctx.seed, feature_extractor=ctx.ext.name, feature_extractor_weights_path=ctx.ext.weights_path,
         feature_extractor_internal_dtype=dtype, cache_root=_cache_root(), cache=ctx.cache_base is not None,
         kid_subset_size=min(KID_SUBSET, n_real, n_fake), **{s.flag: True for s in specs},

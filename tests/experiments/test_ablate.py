@@ -278,6 +278,13 @@ def test_slurm_path_through_submitit_and_its_dry_run(setup, monkeypatch):
     assert "slurm job array 'synthmix-tiny': 12 tasks" in lines[12]
     assert "slurm_partition=gpu" in lines[13] and "slurm_array_parallelism=4" in lines[13] and count("train") == 0
 
+    with pytest.raises(UserError, match="--executor slurm: no sbatch on this machine"):
+        run_ablation(opts(config(), executor="slurm"), echo=lambda *_: None)
+    import shutil
+
+    which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **kw: "/usr/bin/sbatch" if name == "sbatch" else
+                        which(name, *a, **kw))
     real_auto = submitit.AutoExecutor
     made = []
 
@@ -298,3 +305,33 @@ def test_slurm_path_through_submitit_and_its_dry_run(setup, monkeypatch):
     assert json.loads((folder / "summary.json").read_text())["verdict"] == "helped"
     with pytest.raises(UserError, match="--no-wait needs --executor slurm"):
         run_ablation(opts(config(), no_wait=True), echo=lambda *_: None)
+
+
+def test_a_filter_added_on_resume_is_prepared_and_only_its_cells_run(setup, monkeypatch):
+    import pandas as pd
+
+    from experiments import filtering
+
+    def fake_scores(manifest, run, batch=256):  # every other image is confident
+        df = pd.read_csv(manifest, dtype={"label": str}, keep_default_na=False)
+        return df.assign(score=[0.9 if i % 2 else 0.3 for i in range(len(df))])
+
+    monkeypatch.setattr(filtering, "score_pool", fake_scores)
+    config, opts, count, calls = setup
+    cfg = config()
+    folder = run_ablation(opts(cfg), echo=lambda *_: None)
+    assert count("train") == 12
+    grown = yaml.safe_load(open(cfg))
+    grown["grid"]["filter"] = ["none", 0.5]
+    with open(cfg, "w") as f:
+        yaml.safe_dump(grown, f)
+    run_ablation(opts(cfg, resume=True), echo=lambda *_: None)
+    # the filter's classifier once, then ratio 1 and balance at filter 0.5 for 3 seeds; nothing else again
+    assert count("train") == 12 + 1 + 6 and count("synth") == 1
+    prepared = json.loads((folder / "prepared.json").read_text())
+    assert prepared["filter_kept"]["0.5"] == {"a": [4, 8], "b": [4, 8]}
+    trains = [ln for ln in calls.read_text().splitlines() if ln.startswith("train ")]
+    assert sum("synth-f0.5" in ln for ln in trains) == 6
+    df = pd.read_csv(folder / "results.csv", dtype={"arm": str})
+    assert set(df["arm"]) == {"0", "1", "balance", "1@f0.5", "balance@f0.5", "synthetic-only"}
+    assert "Filter ≥ 0.5: kept 8/16" in (folder / "summary.md").read_text()

@@ -6,7 +6,8 @@ from collections import Counter
 import pytest
 
 from common.errors import UserError
-from experiments.config import from_dict, ratio_label
+from augment.mixing import ratio_label
+from experiments.config import from_dict
 from experiments.grid import build_cells, parse_shard, shard
 
 
