@@ -116,7 +116,8 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
 
     def progress(res: dict) -> None:
         nonlocal ok, failed
-        rec = next((r for r in read_records(folder) if r.get("cell_id") == res["name"]), {})
+        rec_file = folder / "cells" / f"{res['name']}.json"
+        rec = json.loads(rec_file.read_text(encoding="utf-8")) if rec_file.exists() else {}
         if res["status"] == "ok":
             ok += 1
             echo(f"[ablate] {res['name']}: test_acc={rec.get('test_acc')} test_macro_f1={rec.get('test_macro_f1')} "

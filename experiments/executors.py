@@ -83,8 +83,9 @@ def run_jobs(job_files: list[Path], folder: Path, ex: ExecOptions, timeout_s: fl
              on_result: Callable[[dict], None] | None = None) -> list[dict] | None:
     """Run the jobs; return their results in order (None when slurm was told not to wait).
 
-    `follow` echoes each running job's log lines as they come (the console's progress for a long job);
-    `on_result` sees every result as it arrives.
+    `follow` echoes each running job's log lines as they come (the console's progress for a long job; the debug
+    executor runs in this process and shows nothing until the job ends); `on_result` sees every result as it
+    arrives.
     """
     import submitit
 
