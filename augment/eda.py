@@ -110,8 +110,8 @@ def split_to_csv(spec: DataSpec, out: str | Path, val_fraction: float = 0.2, see
     """Stratified split written as out/train.csv and out/val.csv (manifest CSVs)."""
     out = check_out_dir(out)
     df, _ = load_dataset(spec, report_dir=out)
+    train, val, small = stratified_split(df, val_fraction, seed)  # refused before the folder is made
     out.mkdir(parents=True, exist_ok=True)
-    train, val, small = stratified_split(df, val_fraction, seed)
     for name, part in (("train.csv", train), ("val.csv", val)):
         with atomic_path(out / name) as tmp:
             part.to_csv(tmp, index=False)

@@ -148,6 +148,33 @@ CASES = [
      r"--no-wait needs --executor slurm"),
     ("ablate/unknown-option", "ablate --config {bad_opt_cfg} --out {new} --dry-run",
      r"classifier.options: unknown train option 'batchsize'"),
+    ("split/bad-fraction", "data split --data {data} --val 1.5 --out {new}", r"--val"),
+    ("inspect/class-table-missing", "data inspect --data {nolabel_csv} --label-column score --class-table "
+     "{root}/nope.csv --out {new}", r"nope.csv: class table not found"),
+    ("train-gan/steps-zero", "train-gan --data {data} --out {new} --steps 0", r"--steps 0"),
+    ("train-gan/batch-one", "train-gan --data {data} --out {new} --batch 1", r"--batch 1"),
+    ("train-gan/bad-diffaug", "train-gan --data {data} --out {new} --diffaug blur", r"blur"),
+    ("train-gan/resume-not-a-run", "train-gan --data {data} --out {new} --resume {root}/nope", r"nope"),
+    ("synth/min-confidence-alone", "synth --gan {gan} --all --n 2 --min-confidence 0.5 --out {new}",
+     r"--classifier and --min-confidence go together"),
+    ("synth/bad-seeds", "synth --gan {gan} --all --seeds 5-1 --out {new}", r"seed list"),
+    ("synth/class-and-all", "synth --gan {gan} --all --class blue --n 2 --out {new}", r"--class and --all"),
+    ("fid/real-missing", "fid --real {root}/nope --fake {data} --extractor effnet-lite0 --out {new}.json", r"nope"),
+    ("fid/unknown-metric", "fid --real {data} --fake {data} --metrics fidd --extractor effnet-lite0 "
+     "--out {new}.json", r"fidd"),
+    ("train/val-data-missing", "train --data {data} --model test_resnet --val-data {root}/nope --out {new}",
+     r"nope"),
+    ("train/two-imbalance-fixes", "train --data {data} --model test_resnet --class-weighted --balanced-sampler "
+     "--out {new}", r"pick one"),
+    ("train/bad-stage", "train --data {data} --model test_resnet --stage 2:head:adamw --out {new}", r"--stage"),
+    ("train/resume-not-a-run", "train --data {data} --model test_resnet --resume {root}/nope --out {new}",
+     r"nope"),
+    ("train/synth-without-manifest", "train --data {data} --model test_resnet --synth {full} --ratio 1 "
+     "--out {new}", r"no manifest.csv"),
+    ("predict/images-missing", "predict --model {clf} --images {root}/nope --out {new}.json", r"nope"),
+    ("predict/model-missing", "predict --model {root}/nope --images {test} --out {new}.json", r"nope"),
+    ("submit/images-empty", "submit --model {clf} --images {full} --out {new}.csv", r"no images found"),
+    ("ablate/bad-shard", "ablate --config experiments/configs/demo.yaml --out {new} --shard 2/2", r"--shard"),
     ("demo/out-is-file", "demo --out {file}", r"--out .*a file is there"),
     ("demo/out-locked", "demo --out {locked}", r"cannot write in"),
 ]

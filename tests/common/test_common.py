@@ -95,3 +95,15 @@ def test_remove_orphans_deletes_only_temp_files(tmp_path):
     (tmp_path / "last.pt").write_bytes(b"x")
     assert [p.name for p in remove_orphans(tmp_path)] == [".last.pt.abc.tmp.pt"]
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_a_folder_write_clears_what_a_killed_write_left(tmp_path):
+    from common.atomic import atomic_dir
+
+    stale = tmp_path / ".out.k1ll3d.tmp"
+    (stale / "a").mkdir(parents=True)
+    other = tmp_path / ".other.k1ll3d.tmp"
+    other.mkdir()
+    with atomic_dir(tmp_path / "out") as tmp:
+        (tmp / "x.txt").write_text("x")
+    assert not stale.exists() and other.exists() and (tmp_path / "out" / "x.txt").exists()
