@@ -32,6 +32,6 @@ def progress_bar(iterable=None, **kw):
 
     if not on_terminal() and not kw.get("disable"):
         kw.update(file=_Lines(sys.stderr), mininterval=max(kw.get("mininterval", 0), LOG_INTERVAL_S),
-                  maxinterval=LOG_INTERVAL_S,  # tqdm's monitor thread would otherwise redraw every 10 s
+                  maxinterval=max(kw.get("mininterval", 0), LOG_INTERVAL_S),  # tqdm's monitor: every 10 s otherwise
                   dynamic_ncols=False, ncols=100, leave=True)
     return tqdm(iterable, **kw)

@@ -21,9 +21,9 @@ def next_run_dir(root: str | Path, desc: str) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     while True:  # parallel processes (ablation shards) may race for the same number: take the next one
-        ids = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"^(\d{5})-", p.name))]
-        run = root / f"{(max(ids) + 1 if ids else 0):05d}-{slug(desc)}"
         try:
+            ids = [int(m.group(1)) for p in root.iterdir() if (m := re.match(r"^(\d{5})-", p.name))]
+            run = root / f"{(max(ids) + 1 if ids else 0):05d}-{slug(desc)}"
             run.mkdir()
             return run
         except FileExistsError:
@@ -73,9 +73,9 @@ def run_checkpoint(path: str | Path, which: str = "auto", option: str = "--model
     return f
 
 
-def slug(text: str) -> str:
+def slug(text: str, default: str = "run") -> str:
     """A filesystem-safe name part (run folders, ablation folders)."""
-    return re.sub(r"[^\w.+-]+", "-", text, flags=re.UNICODE).strip("-") or "run"
+    return re.sub(r"[^\w.+-]+", "-", text, flags=re.UNICODE).strip("-") or default
 
 
 def versions() -> dict[str, str]:
@@ -113,26 +113,42 @@ def options_dict(options: Any) -> dict:
     return json.loads(json.dumps(dict(options), default=str))
 
 
-def check_types(cls: type, values: dict, what: str) -> None:
-    """Refuse a value of the wrong kind for a dataclass field (a number where a number goes, and so on)."""
+def typed_values(cls: type, values: dict, what: str, skip: tuple[str, ...] = ()) -> dict:
+    """`values` checked against `cls`'s field types, lightly normalised; a wrong kind is one line naming it.
+
+    An empty mapping or list field (`options:` with nothing under it) is empty, a number YAML read as text
+    (`lr: 1e-3`) is a number, a list for a tuple field a tuple. Fields in `skip` have normalisers of their own.
+    """
     import types
     import typing
 
     hints = typing.get_type_hints(cls)
     simple = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a mapping",
-              list: "a list"}
+              list: "a list", tuple: "a list"}
+    out = dict(values)
     for k, v in values.items():
         t = hints.get(k)
+        if k in skip or t is None:
+            continue
         union = typing.get_origin(t) in (typing.Union, types.UnionType)
         kinds = [typing.get_origin(a) or a for a in (typing.get_args(t) if union else (t,))]
-        if v is None and type(None) in kinds or not all(a in simple or a is type(None) for a in kinds):
-            continue  # None where allowed; a structured type is checked where it is used
+        if v is None and (type(None) in kinds or any(a in (dict, list, tuple) for a in kinds)):
+            out[k] = None if type(None) in kinds else next(a() for a in kinds if a in (dict, list, tuple))
+            continue
+        if not all(a in simple or a is type(None) for a in kinds):
+            continue  # a structured type is checked where it is used
+        if float in kinds and isinstance(v, str):
+            with contextlib.suppress(ValueError):
+                v = out[k] = float(v)
+        if tuple in kinds and isinstance(v, list):
+            v = out[k] = tuple(v)
         ok = any((a is float and isinstance(v, (int, float)) and not isinstance(v, bool))
                  or (a is int and isinstance(v, int) and not isinstance(v, bool))
-                 or (a in (str, bool, dict, list) and isinstance(v, a)) for a in kinds)
+                 or (a in (str, bool, dict, list, tuple) and isinstance(v, a)) for a in kinds)
         if not ok:
-            want = " or ".join(simple[a] for a in kinds if a in simple)
+            want = " or ".join(dict.fromkeys(simple[a] for a in kinds if a in simple))
             raise UserError(f"{what}: {k} {v!r} should be {want}")
+    return out
 
 
 def options_from_dict(cls: type, d: dict, what: str = "options") -> Any:

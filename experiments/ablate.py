@@ -34,7 +34,7 @@ from experiments.cells import CellInputs, fid_options, gan_options, synth_option
 from experiments.config import AblationConfig, load_config, resolve_path
 from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
 from experiments.grid import build_cells, parse_shard, shard_indexed
-from experiments.jobs import Job, result_path, write_job
+from experiments.jobs import Job, write_job
 from experiments.records import cell_row, finished_ids, read_records, write_results_csv
 
 
@@ -60,7 +60,7 @@ class AblateOptions:
 def ablation_dir(out: str | Path, cfg: AblationConfig) -> Path:
     from common.runs import slug
 
-    return Path(out) / f"ablate-{slug(cfg.name)}"
+    return Path(out) / f"ablate-{slug(cfg.name, 'ablation')}"
 
 
 def exec_options(opts: AblateOptions, cfg: AblationConfig) -> ExecOptions:
@@ -69,7 +69,7 @@ def exec_options(opts: AblateOptions, cfg: AblationConfig) -> ExecOptions:
                               ("cpus_per_cell", opts.cpus_per_cell)) if v is not None}
     ex = ExecOptions(kind=opts.executor, jobs=opts.jobs, wait=not opts.no_wait, time_min=opts.time_min,
                      slurm=dataclasses.replace(cfg.slurm, **over))
-    ex.check(submitting=not opts.dry_run)
+    ex.check(submitting=not opts.dry_run and not opts.resume)  # a --resume may only collect; checked on submit
     return ex
 
 
@@ -150,7 +150,7 @@ def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: Exe
     inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"),
                         prepared.get("synth_by_filter"))
     done = finished_ids(folder) if resume else set()
-    busy = still_running(folder) if resume and ex.kind == "slurm" else set()
+    busy = still_running(folder) if resume else set()  # also when a Slurm grid is collected from elsewhere
     fixed = {"model": cfg.classifier.model, "epochs": cfg.classifier.epochs, "size": cfg.classifier.size}
     files = []
     for k, (index, cell) in enumerate(indexed, 1):
@@ -159,8 +159,7 @@ def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: Exe
                                                               else "still running on Slurm") + ", skipped")
             continue
         log = folder / "logs" / f"{cell.id}.log"
-        log.unlink(missing_ok=True)  # a retried cell starts afresh: its log, and no stale result beside its job
-        result_path(folder / "jobs" / f"{cell.id}.json").unlink(missing_ok=True)
+        log.unlink(missing_ok=True)  # a retried cell starts afresh (write_job drops its old result)
         files.append(write_job(Job(cell.id, "train", train_options(cell, inputs, cfg, folder / "train_runs"),
                                    str(log), {"folder": str(folder), "row": cell_row(cell, index, fixed)}), folder))
     return files

@@ -63,10 +63,9 @@ def section_options(cls: type, raw: dict | None, key: str, command: str) -> dict
             raise UserError(f"config {key}: unknown {command} option {k!r}; known: "
                             f"{', '.join(sorted(fields - OWNED[command]))}")
         out[name] = v
-    from common.runs import check_types
+    from common.runs import typed_values
 
-    check_types(cls, out, f"config {key}")
-    return out
+    return typed_values(cls, out, f"config {key}")
 
 
 def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root: str | Path) -> TrainOptions:

@@ -234,10 +234,10 @@ def _section(cls, raw, name: str):
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise UserError(f"config {name}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(fields)}")
-    from common.runs import check_types
+    from common.runs import typed_values
 
-    check_types(cls, raw, f"config {name}")
-    return cls(**raw)
+    # cas.seeds ('0-2', 5) and cas.pretrained (on/off) have normalisers of their own, applied after this
+    return cls(**typed_values(cls, raw, f"config {name}", skip=("seeds", "pretrained") if cls is CasConfig else ()))
 
 
 def _check_data(d: DataConfig) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,12 @@ class ExecOptions:
             raise UserError(f"--jobs {self.jobs}: must be at least 1")
         if not self.wait and self.kind != "slurm":
             raise UserError("--no-wait needs --executor slurm (local jobs are stopped when this command ends)")
+        s = self.slurm
+        for name, value, least in (("--time-min", self.time_min, 1), ("slurm.time_min", s.time_min, 1),
+                                   ("--gpus-per-cell", s.gpus_per_cell, 0), ("--cpus-per-cell", s.cpus_per_cell, 1),
+                                   ("slurm.array_parallelism", s.array_parallelism, 1)):
+            if value is not None and value < least:
+                raise UserError(f"{name} {value}: must be at least {least}")
         if self.kind == "slurm" and submitting and shutil.which("sbatch") is None:
             raise UserError("--executor slurm: no sbatch on this machine; run it on the cluster's login node "
                             "(--dry-run shows the array it would submit)")
@@ -89,7 +96,7 @@ def run_jobs(job_files: list[Path], folder: Path, ex: ExecOptions, timeout_s: fl
     """
     import submitit
 
-    ex.check()
+    ex.check(submitting=False)
     if not job_files:
         return []
     _importable_from_anywhere()
@@ -103,9 +110,15 @@ def run_jobs(job_files: list[Path], folder: Path, ex: ExecOptions, timeout_s: fl
                 on_result(results[-1])
         return results
     if ex.kind == "slurm":
+        ex.check(submitting=True)
         executor = submitit.AutoExecutor(folder=sub, cluster="slurm")
         executor.update_parameters(**slurm_parameters(ex, timeout_s, name))
-        jobs = executor.map_array(run_job, [str(f) for f in job_files])
+        try:
+            jobs = executor.map_array(run_job, [str(f) for f in job_files])
+        except Exception as e:  # sbatch refused the array (partition, account, QoS, time limit)
+            said = [ln for ln in str(e).splitlines() if ln.strip()]
+            raise UserError(f"sbatch refused the job array: {said[-1] if said else type(e).__name__}; check "
+                            "--partition, --time-min, --gpus-per-cell/--cpus-per-cell and slurm.extra") from None
         _record_submitted(folder, job_files, [j.job_id for j in jobs])
         echo(f"[ablate] submitted {len(jobs)} Slurm tasks (array {jobs[0].job_id.split('_')[0]}); "
              + ("waiting" if ex.wait else "collect them later with --resume"))
@@ -128,9 +141,10 @@ def _run_local(job_files, sub: Path, ex: ExecOptions, timeout_s, echo, follow, o
             while pending and len(running) < (ex.jobs or 1) and (free_gpus or not _gpus_in_use(running)):
                 k, f = pending.pop(0)
                 gpu = free_gpus.pop(0) if free_gpus else None
-                # submitit sets CUDA_VISIBLE_DEVICES from these: the physical id, one GPU per job
-                executor.update_parameters(timeout_min=minutes, **({"gpus_per_node": 1, "visible_gpus": (gpu,)}
-                                                                    if gpu is not None else {}))
+                # submitit blanks CUDA_VISIBLE_DEVICES for a job that asks no GPU; its setup line runs after that,
+                # so the job sees exactly its one GPU, by whatever id this process was given (index, UUID, MIG)
+                executor.update_parameters(timeout_min=minutes,
+                                           setup=[f"export CUDA_VISIBLE_DEVICES={shlex.quote(gpu)}"] if gpu else [])
                 running.append((k, f, executor.submit(run_job, str(f)), gpu))
             finished = _collect([(f, j) for _, f, j, _ in running], positions, echo, follow, on_result,
                                 poll_once=True)
@@ -146,12 +160,10 @@ def _run_local(job_files, sub: Path, ex: ExecOptions, timeout_s, echo, follow, o
     return [done[k] for k in range(len(job_files))]
 
 
-def _visible_gpus(count: int) -> list[int]:
-    """This process's GPUs as physical ids (CUDA_VISIBLE_DEVICES may already narrow and reorder them)."""
+def _visible_gpus(count: int) -> list[str]:
+    """This process's GPUs by the ids it was given (CUDA_VISIBLE_DEVICES may already narrow them), else 0..n-1."""
     seen = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
-    if seen and all(v.isdigit() for v in seen):
-        return [int(v) for v in seen[:count]]
-    return list(range(count))
+    return seen[:count] if seen else [str(i) for i in range(count)]
 
 
 def _gpus_in_use(running: list) -> bool:
@@ -227,10 +239,11 @@ def _record_submitted(folder: Path, job_files: list[Path], ids: list[str]) -> No
     path = Path(folder) / "submitted.json"
     with file_lock(Path(folder) / ".submitted.lock"):  # shards submit into one folder
         known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        known.update({Path(f).stem: i for f, i in zip(job_files, ids)})
+        known.update({Path(f).stem: {"id": i, "at": time.time()} for f, i in zip(job_files, ids)})
         write_json(path, known)
 
 
+UNKNOWN_GRACE_S = 600  # sacct may not know a task this soon after sbatch; later, UNKNOWN means accounting lost it
 ALIVE = {"PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "COMPLETING", "RESIZING",
          "SUSPENDED", "PREEMPTED", "STAGE_OUT", "SIGNALING"}
 
@@ -238,7 +251,8 @@ ALIVE = {"PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFI
 def still_running(folder: Path) -> set[str]:
     """Names of jobs submitted to Slurm earlier that have no result yet and may still run (for --resume).
 
-    A state Slurm cannot tell yet (UNKNOWN: just submitted) counts as running; with no sacct at all, as gone."""
+    UNKNOWN (sacct cannot tell) counts as running only within UNKNOWN_GRACE_S of submission; with no sacct at all,
+    every job counts as gone, so --resume runs it again."""
     import shutil
 
     path = Path(folder) / "submitted.json"
@@ -248,11 +262,12 @@ def still_running(folder: Path) -> set[str]:
 
     has_sacct = shutil.which("sacct") is not None
     out = set()
-    for name, job_id in json.loads(path.read_text(encoding="utf-8")).items():
-        if result_path(Path(folder) / "jobs" / f"{name}.json").exists():
+    for name, sub in json.loads(path.read_text(encoding="utf-8")).items():
+        job_id, at = (sub["id"], sub["at"]) if isinstance(sub, dict) else (sub, 0.0)
+        if not has_sacct or result_path(Path(folder) / "jobs" / f"{name}.json").exists():
             continue
-        state = submitit.SlurmJob(folder=Path(folder) / "submitit", job_id=job_id).state if has_sacct else "GONE"
-        if state in ALIVE or state == "UNKNOWN":
+        state = submitit.SlurmJob(folder=Path(folder) / "submitit", job_id=job_id).state
+        if state in ALIVE or (state == "UNKNOWN" and time.time() - at < UNKNOWN_GRACE_S):
             out.add(name)
     return out
 

@@ -59,8 +59,11 @@ def options_class(command: str) -> type:
 
 
 def write_job(job: Job, folder: str | Path) -> Path:
-    """jobs/<name>.json in the ablation folder: everything a process needs to run the job."""
-    return write_json(Path(folder) / "jobs" / f"{job.name}.json", job.to_dict())
+    """jobs/<name>.json in the ablation folder: everything a process needs to run the job (an earlier attempt's
+    result beside it is removed, so only this attempt can answer)."""
+    path = Path(folder) / "jobs" / f"{job.name}.json"
+    result_path(path).unlink(missing_ok=True)
+    return write_json(path, job.to_dict())
 
 
 def result_path(job_file: str | Path) -> Path:

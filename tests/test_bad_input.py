@@ -174,6 +174,8 @@ CASES = [
     ("predict/images-missing", "predict --model {clf} --images {root}/nope --out {new}.json", r"nope"),
     ("predict/model-missing", "predict --model {root}/nope --images {test} --out {new}.json", r"nope"),
     ("submit/images-empty", "submit --model {clf} --images {full} --out {new}.csv", r"no images found"),
+    ("ablate/time-min-zero", "ablate --config experiments/configs/demo.yaml --out {new} --executor slurm "
+     "--time-min 0 --dry-run", r"--time-min 0: must be at least 1"),
     ("ablate/bad-shard", "ablate --config experiments/configs/demo.yaml --out {new} --shard 2/2", r"--shard"),
     ("demo/out-is-file", "demo --out {file}", r"--out .*a file is there"),
     ("demo/out-locked", "demo --out {locked}", r"cannot write in"),

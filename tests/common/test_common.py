@@ -100,9 +100,9 @@ def test_remove_orphans_deletes_only_temp_files(tmp_path):
 def test_a_folder_write_clears_what_a_killed_write_left(tmp_path):
     from common.atomic import atomic_dir
 
-    stale = tmp_path / ".out.k1ll3d.tmp"
+    stale = tmp_path / ".out.k1ll3d00.tmp"
     (stale / "a").mkdir(parents=True)
-    other = tmp_path / ".other.k1ll3d.tmp"
+    other = tmp_path / ".other.k1ll3d00.tmp"
     other.mkdir()
     with atomic_dir(tmp_path / "out") as tmp:
         (tmp / "x.txt").write_text("x")

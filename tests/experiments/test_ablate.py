@@ -42,7 +42,7 @@ def setup(tmp_path, make_folder, monkeypatch):
         return str(path)
 
     def opts(cfg, **kw):
-        return AblateOptions(config=cfg, out=str(tmp_path / "runs"), **{"executor": "debug", **kw})
+        return AblateOptions(config=cfg, **{"out": str(tmp_path / "runs"), "executor": "debug", **kw})
 
     def count(cmd):
         return sum(1 for ln in calls.read_text().splitlines() if ln.split()[0] == cmd) if calls.exists() else 0
@@ -219,6 +219,16 @@ def test_config_refuses_unknown_and_owned_options_at_load(setup):
         load_config(config(classifier={"model": "test_resnet", "options": {"select": "f2"}}))
     with pytest.raises(UserError, match="grid.filter 'high'"):
         load_config(config(grid={"filter": ["none", "high"], "seeds": [0, 1, 2]}))
+    with pytest.raises(UserError, match="classifier.options: stages '3:head:adamw:1e-3' should be a list"):
+        load_config(config(classifier={"model": "test_resnet", "options": {"stages": "3:head:adamw:1e-3"}}))
+    # what YAML users write and the parts accept: an empty section, 1e-3 (text to YAML), seeds as a range
+    cfg = load_config(config(classifier={"model": "test_resnet", "options": None}, cas={"seeds": "0-2"}))
+    assert cfg.classifier.options == {} and cfg.cas.seeds == [0, 1, 2]
+    from experiments.cells import CellInputs, train_options
+    from experiments.grid import build_cells
+
+    cfg = load_config(config(classifier={"model": "test_resnet", "options": {"lr": "1e-3"}}))
+    assert train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").lr == 0.001
 
 
 def test_cli_ablate_dry_run_and_user_errors(setup, tmp_path):
@@ -303,6 +313,14 @@ def test_slurm_path_through_submitit_and_its_dry_run(setup, monkeypatch):
     run_ablation(opts(cfg, executor="slurm", resume=True), echo=lambda *_: None)  # collects (here: reruns) them
     assert count("train") == 12 and count("train-gan") == 1
     assert json.loads((folder / "summary.json").read_text())["verdict"] == "helped"
+    def refused(*a, **kw):
+        raise RuntimeError("sbatch: error: invalid partition specified: gpu\n")
+
+    monkeypatch.setattr(submitit, "AutoExecutor", lambda folder, cluster=None, **kw: type(
+        "Refusing", (), {"update_parameters": lambda self, **p: None, "map_array": refused})())
+    with pytest.raises(UserError, match="sbatch refused the job array: sbatch: error: invalid partition"):
+        run_ablation(opts(config(), executor="slurm", partition="gpu", out=str(folder.parent.parent / "r2")),
+                     echo=lambda *_: None)
     with pytest.raises(UserError, match="--no-wait needs --executor slurm"):
         run_ablation(opts(config(), no_wait=True), echo=lambda *_: None)
 
