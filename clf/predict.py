@@ -60,7 +60,7 @@ def predict_probs(model: torch.nn.Module, df: pd.DataFrame, data_cfg: dict, devi
     return torch.cat(out).numpy() if out else np.zeros((0, 0))
 
 
-def image_frame(images: str | Path, skip_bad: bool = False, check: bool = False
+def image_frame(images: str | Path, skip_bad: bool = False, check: bool = False, progress: bool = False
                 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Every image under a folder (recursive), its key (the path relative to that folder), and skipped keys.
 
@@ -75,7 +75,7 @@ def image_frame(images: str | Path, skip_bad: bool = False, check: bool = False
     key = {p: Path(p).relative_to(root).as_posix() for p in df["path"]}
     skipped: list[str] = []
     if check:
-        clean = validate(df, skip_bad=skip_bad, quiet=True)
+        clean = validate(df, skip_bad=skip_bad, quiet=True, progress=progress)
         kept = set(clean["path"])
         skipped = [key[p] for p in df["path"] if p not in kept]
         df = clean
@@ -110,7 +110,7 @@ def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: st
     tm = load_trained(model_path, which, dev)
     form = label_form(label_as, tm.label_map)
     labels = tm.label_map.labels_as(form)
-    df, keys, skipped = image_frame(images, skip_bad, check=True)
+    df, keys, skipped = image_frame(images, skip_bad, check=True, progress=progress)
     probs = predict_probs(tm.model, df, tm.data_config, dev, tta, batch_size, workers, progress)
     if skipped:
         print(f"skipped {len(skipped)} unreadable images: {', '.join(skipped[:10])}"
@@ -125,7 +125,6 @@ def predict(opts) -> dict:
     `<form>:<label>` (e.g. id:17), so neither file can be read in the wrong form.
     """
     from common.atomic import atomic_path, write_json
-
     from common.outputs import check_out_file
 
     if not opts.out and not opts.probs:
