@@ -63,9 +63,9 @@ class LabelMap:
     def hierarchical(self) -> bool:
         return any(c is not None for c in self.categories)
 
-    @property
-    def has_ids(self) -> bool:
-        return bool(self.ids)
+    def form(self, asked: str | None) -> str:
+        """The form labels are written in: as asked, else the dataset's own ids when training had them, else names."""
+        return asked or ("id" if self.ids else "name")
 
     def labels_as(self, form: str) -> list:
         """Every class in one output form: name, index (SynthMix's own order) or id (the dataset's ids)."""

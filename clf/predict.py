@@ -102,13 +102,12 @@ def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: st
     before any is predicted.
     """
     from clf.checkpoint import load_trained
-    from clf.submit import label_form
     from common.device import pick_device
 
     check_tta(tta)
     dev = pick_device(device)
     tm = load_trained(model_path, which, dev)
-    form = label_form(label_as, tm.label_map)
+    form = tm.label_map.form(label_as)
     labels = tm.label_map.labels_as(form)
     df, keys, skipped = image_frame(images, skip_bad, check=True, progress=progress)
     probs = predict_probs(tm.model, df, tm.data_config, dev, tta, batch_size, workers, progress)

@@ -28,11 +28,6 @@ def _refuse_missing(missing: list[str], images: str) -> None:
                         "pass the folder holding every test image")
 
 
-def label_form(asked: str | None, lm) -> str:
-    """The form labels are written in: as asked, else the dataset's own ids when training had them, else names."""
-    return asked or ("id" if lm.has_ids else "name")
-
-
 def _id_column(template: pd.DataFrame, asked: str | None, keys: list[str], source: str) -> str:
     """The template column naming test images: as asked, else the column whose values match the most images."""
     cols = list(template.columns)

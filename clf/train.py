@@ -219,7 +219,7 @@ def train(o: TrainOptions) -> Path | None:
     from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
     from common.atomic import remove_orphans, write_json
     from common.seeding import seed_everything
-    from common.runs import check_same_options, discard_run, next_run_dir, options_dict, read_config, write_config
+    from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config, write_config
 
     if o.lite0_imagenet and not o.model:
         o = replace(o, model="tf_efficientnet_lite0")
@@ -247,15 +247,11 @@ def train(o: TrainOptions) -> Path | None:
     if run_dir is None:
         run_dir = next_run_dir(o.out, run_desc(o, _default_size(o.model, o.size)))
         os.environ["SYNTHMIX_RUN_DIR"] = str(run_dir)
-    try:
+    with discard_on_error(run_dir, made_root, active=not o.resume and rank == 0):
         frames = load_frames(label_map=probe_lm, report_dir=run_dir, **frames_args)
         lm = frames.label_map
         seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
         model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
-    except Exception:
-        if not o.resume and rank == 0 and not (run_dir / "config.json").exists():
-            discard_run(run_dir, made_root)  # a run that never started leaves no folder behind
-        raise
     dcfg = {**data_config(model, o.model, o.size, o.lite0_imagenet), "upscale": o.upscale}
     counts = class_counts(frames)
     meta = {"format": 1, "arch": o.model, "num_classes": lm.num_classes, "class_names": list(lm.names),

@@ -32,15 +32,22 @@ def next_run_dir(root: str | Path, desc: str) -> Path:
             root.mkdir(parents=True, exist_ok=True)
 
 
-def discard_run(run_dir: str | Path, made_root: bool) -> None:
-    """Remove a run folder that never started, and its root too when this run created it and it is empty."""
+@contextlib.contextmanager
+def discard_on_error(run_dir: str | Path, made_root: bool, active: bool = True):
+    """Whatever fails in the block removes the run folder if the run never started (no config.json yet), and its
+    root too when this run created it and it is now empty: a refused run leaves nothing behind."""
     import shutil
 
-    run_dir = Path(run_dir)
-    shutil.rmtree(run_dir, ignore_errors=True)
-    if made_root:
-        with contextlib.suppress(OSError):  # another run started in it meanwhile: it stays
-            run_dir.parent.rmdir()
+    try:
+        yield
+    except BaseException:
+        run_dir = Path(run_dir)
+        if active and not (run_dir / "config.json").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if made_root:
+                with contextlib.suppress(OSError):  # another run started in it meanwhile: it stays
+                    run_dir.parent.rmdir()
+        raise
 
 
 CHECKPOINT_CHOICES = ("auto", "best", "last")
@@ -113,13 +120,20 @@ def options_dict(options: Any) -> dict:
     return json.loads(json.dumps(dict(options), default=str))
 
 
+def _members(t) -> tuple:
+    """The types a field annotation allows: a union's members (None's type among them), else the type itself."""
+    import types
+    import typing
+
+    return typing.get_args(t) if typing.get_origin(t) in (typing.Union, types.UnionType) else (t,)
+
+
 def typed_values(cls: type, values: dict, what: str, skip: tuple[str, ...] = ()) -> dict:
     """`values` checked against `cls`'s field types, lightly normalised; a wrong kind is one line naming it.
 
     An empty mapping or list field (`options:` with nothing under it) is empty, a number YAML read as text
     (`lr: 1e-3`) is a number, a list for a tuple field a tuple. Fields in `skip` have normalisers of their own.
     """
-    import types
     import typing
 
     hints = typing.get_type_hints(cls)
@@ -130,8 +144,7 @@ def typed_values(cls: type, values: dict, what: str, skip: tuple[str, ...] = ())
         t = hints.get(k)
         if k in skip or t is None:
             continue
-        union = typing.get_origin(t) in (typing.Union, types.UnionType)
-        kinds = [typing.get_origin(a) or a for a in (typing.get_args(t) if union else (t,))]
+        kinds = [typing.get_origin(a) or a for a in _members(t)]
         if v is None and (type(None) in kinds or any(a in (dict, list, tuple) for a in kinds)):
             out[k] = None if type(None) in kinds else next(a() for a in kinds if a in (dict, list, tuple))
             continue
@@ -156,7 +169,6 @@ def options_from_dict(cls: type, d: dict, what: str = "options") -> Any:
 
     Unknown keys are refused with one line naming them and the known ones (a renamed option fails loudly).
     """
-    import types
     import typing
 
     hints = typing.get_type_hints(cls)
@@ -167,9 +179,7 @@ def options_from_dict(cls: type, d: dict, what: str = "options") -> Any:
                         f"{', '.join(fields)}")
     kw = {}
     for k, v in d.items():
-        t = hints[k]
-        union = typing.get_origin(t) in (typing.Union, types.UnionType)
-        inner = [a for a in typing.get_args(t) if a is not type(None)] if union else [t]
+        inner = [a for a in _members(hints[k]) if a is not type(None)]
         if dataclasses.is_dataclass(inner[0]) and isinstance(v, dict):
             v = options_from_dict(inner[0], v, f"{what}.{k}")
         elif typing.get_origin(inner[0]) is tuple and isinstance(v, list):

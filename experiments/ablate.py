@@ -186,13 +186,17 @@ def _dry_run(cfg: AblationConfig, folder: Path, indexed, ex: ExecOptions, echo) 
 
 
 GROWABLE_AXES = ("ratios", "filters", "augs", "pretrained", "seeds")
+UNFILTERED = ["none"]
 
 
 def grown_axes(saved: dict, new: dict) -> tuple[str, ...]:
     """Grid axes that only gained values since the saved config: finished cells keep their ids, so --resume
     runs just the new ones (e.g. a ratio or more seeds added to a finished ablation)."""
-    grown = [k for k in GROWABLE_AXES if k in new and saved.get(k, ["none"] if k == "filters" else None) != new[k]
-             and set(map(str, saved.get(k, ["none"] if k == "filters" else []))) <= set(map(str, new[k]))]
+    grown = []
+    for k in (k for k in GROWABLE_AXES if k in new):
+        before = saved.get(k, UNFILTERED if k == "filters" else None)  # grid_dict leaves out filters: [none]
+        if before != new[k] and set(map(str, before or [])) <= set(map(str, new[k])):
+            grown.append(k)
     return tuple(grown)
 
 
@@ -242,8 +246,8 @@ def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo)
         if missing:
             from experiments.filtering import prepare_filters
 
-            made, kept = prepare_filters(cfg, folder, prepared, missing, lambda job: _run_prep(job, folder, ex, echo),
-                                         echo)
+            made, kept = prepare_filters(cfg, folder, prepared, missing,
+                                         lambda job, marker, say: _run_once(job, marker, say, folder, ex, echo), echo)
             by_filter.update(made)
             prepared.setdefault("filter_kept", {}).update(kept)
         if cfg.fid.enabled and not prepared.get("fid") and not prepared.get("fid_error"):
@@ -294,6 +298,16 @@ def _run_prep(job: Job, folder: Path, ex: ExecOptions, echo) -> dict:
     return res
 
 
+def _run_once(job: Job, marker: Path, say: str, folder: Path, ex: ExecOptions, echo) -> str:
+    """The run folder a preparation job made; the job runs only the first time (its folder kept in `marker`)."""
+    if marker.exists():
+        return json.loads(marker.read_text(encoding="utf-8"))["run"]
+    echo(say)
+    run = _run_prep(job, folder, ex, echo)["run_dir"]
+    write_json(marker, {"run": run})
+    return run
+
+
 def _prepare_synth(cfg: AblationConfig, folder: Path, counts: dict, prepared: dict, ex: ExecOptions, echo) -> str:
     g = cfg.gan
     if g.synth:
@@ -303,15 +317,9 @@ def _prepare_synth(cfg: AblationConfig, folder: Path, counts: dict, prepared: di
         return synth
     run = prepared["gan_run"]
     if run is None:
-        marker = folder / "gan" / "trained.json"
-        if marker.exists():
-            run = json.loads(marker.read_text())["run"]
-        else:
-            echo("[ablate] training the GAN (once per config) ...")
-            res = _run_prep(Job("train-gan", "train-gan", gan_options(cfg, prepared["train"], folder / "gan"),
-                                str(folder / "logs" / "train-gan.log")), folder, ex, echo)
-            run = res["run_dir"]
-            write_json(marker, {"run": run})
+        run = _run_once(Job("train-gan", "train-gan", gan_options(cfg, prepared["train"], folder / "gan"),
+                            str(folder / "logs" / "train-gan.log")), folder / "gan" / "trained.json",
+                        "[ablate] training the GAN (once per config) ...", folder, ex, echo)
         prepared["gan_run"] = run
     synth = folder / "synth"
     if not (synth / "manifest.csv").exists():

@@ -221,13 +221,16 @@ def _result_of(job_file: Path, job) -> dict:
 
 
 def _echo_new_lines(job_file: Path, positions: dict, echo) -> None:
-    log = Path(json.loads(Path(job_file).read_text(encoding="utf-8"))["log"])
+    """Echo what the job's log gained since the last call; `positions` keeps, per job, its log and the offset."""
+    if str(job_file) not in positions:  # read the job's spec once, not at every poll
+        positions[str(job_file)] = [Path(json.loads(Path(job_file).read_text(encoding="utf-8"))["log"]), 0]
+    log, pos = positions[str(job_file)]
     if not log.exists():
         return
     with open(log, encoding="utf-8", errors="replace") as f:
-        f.seek(positions.get(str(log), 0))
+        f.seek(pos)
         text = f.read()
-        positions[str(log)] = f.tell()
+        positions[str(job_file)][1] = f.tell()
     for line in text.replace("\r", "\n").splitlines():
         if line.strip():
             echo("  " + line.rstrip())

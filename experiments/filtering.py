@@ -4,7 +4,6 @@ than `synth --min-confidence` per threshold), so the arms differ only in the fil
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
@@ -12,26 +11,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from common.atomic import write_json
 from experiments.cells import CellInputs, train_options
 from experiments.config import AblationConfig
 from experiments.grid import Cell
 from experiments.jobs import Job
 
+RunOnce = Callable[[Job, Path, str], str]  # (job, marker file, what to say) → the run folder, made the first time
 
-def filter_classifier(cfg: AblationConfig, folder: Path, prepared: dict, run_prep: Callable[[Job], dict],
-                      echo) -> str:
+
+def filter_classifier(cfg: AblationConfig, folder: Path, prepared: dict, run_once: RunOnce) -> str:
     """The real-data classifier (the grid's classifier, ratio 0, first preset, seed 0), trained once."""
-    marker = folder / "filter_clf" / "trained.json"
-    if marker.exists():
-        return json.loads(marker.read_text(encoding="utf-8"))["run"]
-    echo("[ablate] training the filter's classifier on the real training split ...")
     inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"), None)
     cell = Cell("mix", "0", cfg.augs[0], cfg.pretrained[0], 0)
-    res = run_prep(Job("filter-clf", "train", train_options(cell, inputs, cfg, folder / "filter_clf"),
-                       str(folder / "logs" / "filter-clf.log")))
-    write_json(marker, {"run": res["run_dir"]})
-    return res["run_dir"]
+    return run_once(Job("filter-clf", "train", train_options(cell, inputs, cfg, folder / "filter_clf"),
+                        str(folder / "logs" / "filter-clf.log")), folder / "filter_clf" / "trained.json",
+                    "[ablate] training the filter's classifier on the real training split ...")
 
 
 def score_pool(manifest: str | Path, run: str, batch: int = 256) -> pd.DataFrame:
@@ -52,11 +46,11 @@ def score_pool(manifest: str | Path, run: str, batch: int = 256) -> pd.DataFrame
 
 
 def prepare_filters(cfg: AblationConfig, folder: Path, prepared: dict, filters: list[str],
-                    run_prep: Callable[[Job], dict], echo) -> tuple[dict[str, str], dict[str, dict[str, list[int]]]]:
+                    run_once: RunOnce, echo) -> tuple[dict[str, str], dict[str, dict[str, list[int]]]]:
     """({filter: synth folder}, {filter: {class: [kept, generated]}}) for each of `filters`."""
     from augment.manifest import save_manifest
 
-    run = filter_classifier(cfg, folder, prepared, run_prep, echo)
+    run = filter_classifier(cfg, folder, prepared, run_once)
     scored_path = folder / "filter_clf" / "synth_scores.csv"
     if scored_path.exists():
         scored = pd.read_csv(scored_path, dtype={"label": str}, keep_default_na=False)

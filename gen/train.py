@@ -14,7 +14,7 @@ import torch
 
 from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_text
 from common.errors import UserError
-from common.runs import check_same_options, discard_run, next_run_dir, options_dict, read_config, write_config
+from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config, write_config
 from common.seeding import get_rng_state, rng_from_safe, rng_to_safe, seed_everything, set_rng_state
 from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, \
     save_checkpoint
@@ -128,33 +128,22 @@ def train_gan(opts: GanOptions) -> Path:
     else:
         made_root = not Path(opts.out).exists()
         run_dir = Path(fabric.broadcast(str(next_run_dir(opts.out, run_desc(opts))) if rank0 else None))
-        try:
+    # Every check that can refuse the run comes before config.json: a refused new run leaves no folder behind.
+    with discard_on_error(run_dir, made_root, active=rank0 and not opts.resume):
+        if not opts.resume:
             df, label_map = load_dataset(opts.data, report_dir=run_dir if rank0 else None,
                                          progress=opts.progress and rank0)
-        except BaseException:
-            if rank0:
-                discard_run(run_dir, made_root)
-            raise
-    names = list(label_map.names)
-    conditional = opts.mode == "conditional"
-
-    counts = df["label"].value_counts().reindex(names, fill_value=0)
-    if not conditional:
+        names = list(label_map.names)
+        conditional = opts.mode == "conditional"
+        counts = df["label"].value_counts().reindex(names, fill_value=0)
         small = [f"{c} ({n})" for c, n in counts.items() if n < opts.min_class_images]
-        if small:
-            if rank0 and not opts.resume:
-                discard_run(run_dir, made_root)
+        if small and not conditional:
             raise UserError(f"per-class mode: class(es) {', '.join(small)} have fewer than {opts.min_class_images} "
                             "images to train a GAN alone; use --mode conditional, which shares one GAN across classes")
-    init_ckpt = None
-    if opts.init_from:  # checked before config.json: a refused --init-from leaves no run folder behind
-        try:
+        init_ckpt = None
+        if opts.init_from:
             init_ckpt = load_checkpoint(resolve_checkpoint(opts.init_from, "auto"))
             check_compatible(init_ckpt, _arch(opts), names, f"--init-from {opts.init_from}")
-        except BaseException:
-            if rank0:
-                discard_run(run_dir, made_root)
-            raise
     if rank0 and not opts.resume:
         write_config(run_dir, "train-gan", opts, arch=_arch(opts), class_names=names,
                      class_counts={c: int(n) for c, n in counts.items()})
