@@ -148,7 +148,7 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
 def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: ExecOptions, echo) -> list[Path]:
     """jobs/<cell>.json for every cell of this shard still to run (finished and still-running ones skipped)."""
     inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"),
-                        prepared.get("synth_by_filter"))
+                        synth_folders(prepared))
     done = finished_ids(folder) if resume else set()
     busy = still_running(folder) if resume else set()  # also when a Slurm grid is collected from elsewhere
     fixed = {"model": cfg.classifier.model, "epochs": cfg.classifier.epochs, "size": cfg.classifier.size}
@@ -172,7 +172,8 @@ def _dry_run(cfg: AblationConfig, folder: Path, indexed, ex: ExecOptions, echo) 
     from common.runs import options_dict
 
     inputs = CellInputs("<train>", "<test>", cfg.data.val, cfg.data.val_data,
-                        {f: f"<synth{'' if f == 'none' else '-f' + f}>" for f in cfg.filters}, placeholders=True)
+                        {c.synth_key: "<synth>" if c.synth_key == "none" else f"<synth:{c.synth_key}>"
+                         for _, c in indexed}, placeholders=True)
     jobs = [Job(c.id, "train", train_options(c, inputs, cfg, folder / "train_runs"), "<log>") for _, c in indexed]
     for job in jobs:
         o = options_dict(job.options)
@@ -185,8 +186,8 @@ def _dry_run(cfg: AblationConfig, folder: Path, indexed, ex: ExecOptions, echo) 
                 echo(line)
 
 
-GROWABLE_AXES = ("ratios", "filters", "augs", "pretrained", "seeds")
-UNFILTERED = ["none"]
+GROWABLE_AXES = ("ratios", "filters", "remedies", "gan_seeds", "augs", "pretrained", "seeds")
+AXIS_DEFAULTS = {"filters": ["none"], "remedies": ["none"]}  # what grid_dict leaves out
 
 
 def grown_axes(saved: dict, new: dict) -> tuple[str, ...]:
@@ -194,7 +195,9 @@ def grown_axes(saved: dict, new: dict) -> tuple[str, ...]:
     runs just the new ones (e.g. a ratio or more seeds added to a finished ablation)."""
     grown = []
     for k in (k for k in GROWABLE_AXES if k in new):
-        before = saved.get(k, UNFILTERED if k == "filters" else None)  # grid_dict leaves out filters: [none]
+        before = saved.get(k, AXIS_DEFAULTS.get(k))
+        if before is None and k == "gan_seeds":
+            continue  # one GAN -> a seed axis renames every synthetic cell: a new ablation, not a grown one
         if before != new[k] and set(map(str, before or [])) <= set(map(str, new[k])):
             grown.append(k)
     return tuple(grown)
@@ -215,22 +218,27 @@ def check_synth_stock(cfg: AblationConfig, prepared: dict) -> None:
     cell's label says (e.g. after --resume added a larger ratio to a prepared ablation). Filtered folders hold what
     the filter kept, by design; their kept/generated counts are in the report.
     """
-    if not prepared.get("synth"):
-        return
     need = needed_per_class(cfg.ratios, prepared["class_counts"])
-    have = class_counts_of(str(Path(prepared["synth"]) / "manifest.csv"))
-    short = {c: have.get(c, 0) for c in prepared["class_counts"] if have.get(c, 0) < need[c]}
-    if short:
-        listed = ", ".join(f"{c}: {n} of {need[c]}" for c, n in list(short.items())[:5])
-        raise UserError(f"{prepared['synth']}: the grid needs more synthetic images than it holds ({listed}); "
-                        "lower the largest ratio, or run with another --out to generate more")
+    for g in generators(prepared).values():
+        if not g.get("synth"):
+            continue
+        have = class_counts_of(str(Path(g["synth"]) / "manifest.csv"))
+        short = {c: have.get(c, 0) for c in prepared["class_counts"] if have.get(c, 0) < need[c]}
+        if short:
+            listed = ", ".join(f"{c}: {n} of {need[c]}" for c, n in list(short.items())[:5])
+            raise UserError(f"{g['synth']}: the grid needs more synthetic images than it holds ({listed}); "
+                            "lower the largest ratio, or run with another --out to generate more")
 
 
 # --- preparation: data, generator, synthetic images, FID/KID (once per config) ---
 
 def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo) -> dict:
     """Materialise everything the cells share; cached in prepared.json (a killed step is redone, and what a grown
-    grid adds — synthetic images for a first non-zero ratio, a new filter — is made on --resume)."""
+    grid adds — synthetic images for a first non-zero ratio, a new filter — is made on --resume).
+
+    One generator: its keys (gan_run, synth, synth_by_filter, fid, filter_kept) sit at the top of prepared.json.
+    A grid.gan_seeds axis: the same keys per seed under "gans", its files under gan-seed<s>/.
+    """
     path = folder / "prepared.json"
     if path.exists():
         prepared = json.loads(path.read_text(encoding="utf-8"))
@@ -239,22 +247,50 @@ def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo)
         prepared = _prepare_data(cfg, echo)
     before = json.dumps(prepared, sort_keys=True)
     if cfg.ratios != ["0"] or cfg.cas.enabled:
-        if not prepared.get("synth"):
-            prepared["synth"] = _prepare_synth(cfg, folder, prepared["class_counts"], prepared, ex, echo)
-        by_filter = prepared.setdefault("synth_by_filter", {"none": prepared["synth"]})
-        missing = [f for f in cfg.filters if f != "none" and f not in by_filter]
-        if missing:
-            from experiments.filtering import prepare_filters
-
-            made, kept = prepare_filters(cfg, folder, prepared, missing,
-                                         lambda job, marker, say: _run_once(job, marker, say, folder, ex, echo), echo)
-            by_filter.update(made)
-            prepared.setdefault("filter_kept", {}).update(kept)
-        if cfg.fid.enabled and not prepared.get("fid") and not prepared.get("fid_error"):
-            prepared["fid"], prepared["fid_error"] = _prepare_fid(cfg, folder, prepared, ex, echo)
+        if cfg.gan_seeds is None:
+            _prepare_generator(cfg, folder, folder, prepared, prepared, None, ex, echo)
+        else:
+            gans = prepared.setdefault("gans", {})
+            for s in cfg.gan_seeds:
+                g = gans.setdefault(str(s), {"gan_run": None, "synth": None, "fid": {}})
+                _prepare_generator(cfg, folder, folder / f"gan-seed{s}", prepared, g, s, ex, echo)
     if not path.exists() or json.dumps(prepared, sort_keys=True) != before:
         write_json(path, prepared)
     return prepared
+
+
+def generators(prepared: dict) -> dict[str, dict]:
+    """The prepared generators by seed label ("" for the one generator of a grid without gan_seeds)."""
+    return prepared["gans"] if "gans" in prepared else {"": prepared}
+
+
+def synth_folders(prepared: dict) -> dict[str, str]:
+    """Every prepared synthetic folder by its cells' Cell.synth_key."""
+    from experiments.grid import synth_key
+
+    return {synth_key(f, int(s) if s else None): path for s, g in generators(prepared).items()
+            for f, path in (g.get("synth_by_filter") or {}).items()}
+
+
+def _prepare_generator(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: dict, g: dict,
+                       seed: int | None, ex: ExecOptions, echo) -> None:
+    """One generator's run, synthetic images, filtered manifests and FID/KID into `g` (files under `gfolder`)."""
+    tag = "" if seed is None else f"-g{seed}"
+    if not g.get("synth"):
+        g["synth"] = _prepare_synth(cfg, folder, gfolder, prepared["class_counts"], prepared["train"], g, seed, ex,
+                                    echo)
+    by_filter = g.setdefault("synth_by_filter", {"none": g["synth"]})
+    missing = [f for f in cfg.filters if f != "none" and f not in by_filter]
+    if missing:
+        from experiments.filtering import prepare_filters
+
+        made, kept = prepare_filters(cfg, folder, gfolder, prepared, g["synth"], missing,
+                                     lambda job, marker, say: _run_once(job, marker, say, folder, ex, echo), echo)
+        by_filter.update(made)
+        g.setdefault("filter_kept", {}).update(kept)
+    if cfg.fid.enabled and not g.get("fid") and not g.get("fid_error"):
+        g["fid"], g["fid_error"] = _prepare_fid(cfg, folder, gfolder / "fid.json", prepared[cfg.fid.real], g["synth"],
+                                                tag, ex, echo)
 
 
 def _prepare_data(cfg: AblationConfig, echo) -> dict:
@@ -308,36 +344,39 @@ def _run_once(job: Job, marker: Path, say: str, folder: Path, ex: ExecOptions, e
     return run
 
 
-def _prepare_synth(cfg: AblationConfig, folder: Path, counts: dict, prepared: dict, ex: ExecOptions, echo) -> str:
-    g = cfg.gan
-    if g.synth:
-        synth = resolve_path(g.synth)
+def _prepare_synth(cfg: AblationConfig, folder: Path, gfolder: Path, counts: dict, train: str, g: dict,
+                   seed: int | None, ex: ExecOptions, echo) -> str:
+    gc = cfg.gan
+    if gc.synth:
+        synth = resolve_path(gc.synth)
         if not (Path(synth) / "manifest.csv").exists():
             raise UserError(f"config gan.synth: {synth} has no manifest.csv; pass a folder written by `cli.py synth`")
         return synth
-    run = prepared["gan_run"]
+    tag = "" if seed is None else f"-g{seed}"
+    run = g["gan_run"]
     if run is None:
-        run = _run_once(Job("train-gan", "train-gan", gan_options(cfg, prepared["train"], folder / "gan"),
-                            str(folder / "logs" / "train-gan.log")), folder / "gan" / "trained.json",
-                        "[ablate] training the GAN (once per config) ...", folder, ex, echo)
-        prepared["gan_run"] = run
-    synth = folder / "synth"
+        which = "once per config" if seed is None else f"seed {seed}"
+        run = _run_once(Job(f"train-gan{tag}", "train-gan", gan_options(cfg, train, gfolder / "gan", seed),
+                            str(folder / "logs" / f"train-gan{tag}.log")), gfolder / "gan" / "trained.json",
+                        f"[ablate] training the GAN ({which}) ...", folder, ex, echo)
+        g["gan_run"] = run
+    synth = gfolder / "synth"
     if not (synth / "manifest.csv").exists():
-        n = g.synth_n if g.synth_n != "auto" else synth_per_class(cfg, counts)
+        n = gc.synth_n if gc.synth_n != "auto" else synth_per_class(cfg, counts)
         echo(f"[ablate] generating {n} images per class from {run} ...")
-        _run_prep(Job("synth", "synth", synth_options(cfg, run, n, synth), str(folder / "logs" / "synth.log")),
-                  folder, ex, echo)
+        _run_prep(Job(f"synth{tag}", "synth", synth_options(cfg, run, n, synth),
+                      str(folder / "logs" / f"synth{tag}.log")), folder, ex, echo)
     return str(synth)
 
 
-def _prepare_fid(cfg: AblationConfig, folder: Path, prepared: dict, ex: ExecOptions, echo) -> tuple[dict, str | None]:
-    """FID/KID of the synth folder; a failure is recorded, not fatal (it sits beside the grid, not under it)."""
-    out = folder / "fid.json"
+def _prepare_fid(cfg: AblationConfig, folder: Path, out: Path, real: str, synth: str, tag: str, ex: ExecOptions,
+                 echo) -> tuple[dict, str | None]:
+    """FID/KID of a synth folder; a failure is recorded, not fatal (it sits beside the grid, not under it)."""
     if not out.exists():
-        echo(f"[ablate] scoring the synthetic images ({cfg.fid.metrics}, {cfg.fid.extractor}) ...")
+        echo(f"[ablate] scoring the synthetic images{tag} ({cfg.fid.metrics}, {cfg.fid.extractor}) ...")
         try:
-            _run_prep(Job("fid", "fid", fid_options(cfg, prepared[cfg.fid.real], prepared["synth"], out),
-                          str(folder / "logs" / "fid.log")), folder, ex, echo)
+            _run_prep(Job(f"fid{tag}", "fid", fid_options(cfg, real, synth, out),
+                          str(folder / "logs" / f"fid{tag}.log")), folder, ex, echo)
         except click.ClickException as e:
             echo(f"[ablate] FID/KID failed, the grid goes on: {e.message}")
             return {}, e.message

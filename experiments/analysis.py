@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from experiments import stats
+from experiments.grid import arm_label, parse_arm
 
 SETTING = ["aug", "pretrained"]
 
@@ -59,3 +60,28 @@ def size_correlation(gain: pd.DataFrame) -> pd.DataFrame:
         rows.append({**dict(zip([*SETTING, "ratio"], key)), "classes": len(g), "spearman_rho": float(rho),
                      "p_value": float(p)})
     return pd.DataFrame(rows, columns=[*SETTING, "ratio", "classes", "spearman_rho", "p_value"])
+
+
+def is_synthetic(arm: str) -> bool:
+    """Whether an arm trains on synthetic images (any ratio but 0); real-data remedies are arms of ratio 0."""
+    return parse_arm(arm)["ratio"] != "0"
+
+
+def treatment_of(arm: str) -> str:
+    """An arm without its generator seed: the setting the generator seeds are repetitions of."""
+    return arm_label(**{**parse_arm(arm), "gan_seed": None})
+
+
+def against_best_remedy(mix: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Each synthetic arm minus the best real-data remedy of its setting (highest mean `metric` among the remedy
+    arms, e.g. balanced sampler or weighted loss), paired on seed; an `against` column names that remedy."""
+    is_remedy = mix["ratio"].map(lambda a: not is_synthetic(a) and parse_arm(a)["remedy"] != "none").astype(bool)
+    remedies = mix.loc[is_remedy]
+    out = []
+    for key, rem in remedies.dropna(subset=[metric]).groupby(SETTING, sort=False):
+        best = rem.groupby("ratio")[metric].mean().idxmax()
+        same = (mix[SETTING] == pd.Series(dict(zip(SETTING, key)))).all(axis=1)
+        part = mix.loc[same & mix["ratio"].map(lambda a: is_synthetic(a) or a == best).astype(bool)]
+        out.append(stats.paired_differences(part, metric, setting=SETTING, baseline=best).assign(against=best))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=[*SETTING, "ratio", "n_pairs", "mean_diff", "ci_lo", "ci_hi", "p_value", "against"])

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from augment.mixing import BALANCE, parse_ratio
 from augment.spec import DataSpec
 from common.errors import UserError
-from experiments.config import AblationConfig
+from experiments.config import REMEDIES, AblationConfig
 from experiments.grid import Cell
 
 if TYPE_CHECKING:  # the parts are imported where used: a config check need not load the GAN stack
@@ -41,7 +41,7 @@ class CellInputs:
     test: str
     val: float = 0.2
     val_data: str | None = None
-    synth: dict[str, str] | None = None   # filter label ("none", "0.5") → synth folder holding manifest.csv
+    synth: dict[str, str] | None = None   # Cell.synth_key ("none", "0.5", "g1:0.5") → synth folder with manifest.csv
     placeholders: bool = False           # dry runs and config checks: "<synth>" stands for a folder not made yet
 
 
@@ -75,9 +75,9 @@ def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root
     clf = cfg.classifier
     synth = None
     if cell.kind == "cas" or cell.ratio != "0":
-        synth = (inputs.synth or {}).get(cell.filter) or ("<synth>" if inputs.placeholders else None)
+        synth = (inputs.synth or {}).get(cell.synth_key) or ("<synth>" if inputs.placeholders else None)
         if synth is None:
-            raise UserError(f"cell {cell.id}: no synthetic images were prepared for it (filter {cell.filter}); "
+            raise UserError(f"cell {cell.id}: no synthetic images were prepared for it ({cell.synth_key}); "
                             "run the ablation again with --resume to prepare them")
     if cell.kind == "cas":
         # Synthetic only, selected on a split of the synthetic set: no real image is seen before the test.
@@ -94,16 +94,16 @@ def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root
     if cell.pretrained:
         weights = {"lite0_imagenet": True} if clf.pretrained_weights == "lite0-imagenet" else {"pretrained": True}
     return TrainOptions(data=data, out=str(runs_root), test_data=inputs.test, model=clf.model, epochs=clf.epochs,
-                        size=clf.size, aug=cell.aug, seed=cell.seed, **val, **mix, **weights,
+                        size=clf.size, aug=cell.aug, seed=cell.seed, **val, **mix, **weights, **REMEDIES[cell.remedy],
                         **section_options(TrainOptions, clf.options, "classifier.options", "train"))
 
 
-def gan_options(cfg: AblationConfig, train: str, out: str | Path) -> GanOptions:
-    """The GanOptions of the ablation's one generator."""
+def gan_options(cfg: AblationConfig, train: str, out: str | Path, seed: int | None = None) -> GanOptions:
+    """The GanOptions of the ablation's generator (of the one with `seed`, on a grid.gan_seeds axis)."""
     from gen.options import GanOptions
 
-    return GanOptions(data=DataSpec(train), out=str(out),
-                      **section_options(GanOptions, cfg.gan.train, "gan.train", "train-gan"))
+    fixed = section_options(GanOptions, cfg.gan.train, "gan.train", "train-gan")
+    return GanOptions(data=DataSpec(train), out=str(out), **fixed, **({} if seed is None else {"seed": seed}))
 
 
 def synth_options(cfg: AblationConfig, run: str, n: int, out: str | Path) -> SynthOptions:
@@ -135,7 +135,8 @@ def check_part_options(cfg: AblationConfig) -> None:
     scratch = tempfile.gettempdir()  # the checks look at where outputs go; the real folder is not made yet
     inputs = CellInputs("<train>", "<test>", cfg.data.val, None, None, placeholders=True)
     cells = build_cells(cfg)
-    for cell in cells[:1] + [c for c in cells if c.ratio != "0"][:1]:
+    firsts = {(c.ratio != "0", c.remedy): c for c in reversed(cells)}  # each kind of cell options once
+    for cell in firsts.values():
         check_train(train_options(cell, inputs, cfg, scratch))
     if cfg.gan.train is not None:
         from gen.train import check_options as check_gan

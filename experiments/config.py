@@ -102,6 +102,8 @@ class AblationConfig:
     fid: FidConfig
     metric: str = "test_acc"             # the metric the verdict line is about
     filters: list[str] = field(default_factory=lambda: ["none"])   # "none" or a min confidence label, "0.5"
+    remedies: list[str] = field(default_factory=lambda: ["none"])  # real-data remedies beside ratio 0 (REMEDIES)
+    gan_seeds: list[int] | None = None   # one generator per seed (the GAN is part of the treatment); None: one GAN
     slurm: SlurmConfig = field(default_factory=SlurmConfig)
     source: str | None = None
 
@@ -112,13 +114,17 @@ class AblationConfig:
         d.pop("source", None)
         d.pop("slurm", None)  # where cells run does not change what they measure
         d["classifier"].pop("timeout_s", None)
-        if d["filters"] == ["none"]:
-            d.pop("filters")  # configs from before the filter axis compare equal on --resume
+        for axis, default in (("filters", ["none"]), ("remedies", ["none"]), ("gan_seeds", None)):
+            if d[axis] == default:
+                d.pop(axis)  # configs from before these axes compare equal on --resume
         return d
 
 
 VERDICT_METRICS = ("test_acc", "test_macro_f1")  # what every cell reports on the held-out test set
-GRID_AXES = ("ratios", "filter", "augs", "pretrained", "seeds")
+GRID_AXES = ("ratios", "filter", "remedy", "gan_seeds", "augs", "pretrained", "seeds")
+# Real-data remedies for imbalance, run at ratio 0 beside real only: the non-synthetic baselines synthetic data must
+# beat. Each is the TrainOptions it turns on.
+REMEDIES = {"none": {}, "balanced_sampler": {"balanced_sampler": True}, "class_weighted": {"class_weighted": True}}
 PRETRAINED_WEIGHTS = ("hub", "lite0-imagenet")
 
 
@@ -188,9 +194,15 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     filters = _unique([filter_label(f) for f in _as_list(grid.get("filter", ["none"]))])
     if len(seeds) < MIN_SEEDS:
         raise UserError(f"config grid.seeds: {len(seeds)} seed(s); list at least {MIN_SEEDS} so the CIs mean something")
+    remedies = _unique([str(m) for m in _as_list(grid.get("remedy", ["none"]))])
+    if set(remedies) - set(REMEDIES) or "none" not in remedies:
+        raise UserError(f"config grid.remedy {remedies}: use none (real only, the baseline; required) plus any of "
+                        f"{', '.join(k for k in REMEDIES if k != 'none')}")
+    gan_seeds = _seeds(grid["gan_seeds"]) if grid.get("gan_seeds") is not None else None
 
     _check_data(data)
     _check_gan(gan)
+    _check_axes(gan, clf, remedies, gan_seeds)
     if cas.seeds is not None:
         cas.seeds = _seeds(cas.seeds)
     if cas.pretrained is not None:
@@ -205,7 +217,7 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
         raise UserError(f"config metric {metric!r}: the verdict can be about {' or '.join(VERDICT_METRICS)}")
     cfg = AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
                          pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid, metric=metric,
-                         filters=filters, slurm=slurm)
+                         filters=filters, remedies=remedies, gan_seeds=gan_seeds, slurm=slurm)
     from experiments.cells import check_part_options
 
     check_part_options(cfg)  # every part's options built and validated now, before any folder is made
@@ -260,6 +272,22 @@ def _check_gan(g: GanConfig) -> None:
         raise UserError("config gan.train: expected a mapping of train-gan options such as {steps: 2000, size: 32}")
     if g.synth_n != "auto" and (not isinstance(g.synth_n, int) or g.synth_n < 1):
         raise UserError(f"config gan.synth_n {g.synth_n!r}: use auto or a positive integer (images per class)")
+
+
+def _check_axes(g: GanConfig, clf: ClassifierConfig, remedies: list[str], gan_seeds: list[int] | None) -> None:
+    """The remedy and GAN-seed axes own the options they vary; a fixed value beside them would blur the arms."""
+    fixed = sorted(k for k in (clf.options or {}) if str(k).replace("-", "_") in
+                   {o for m in remedies for o in REMEDIES[m]})
+    if fixed:
+        raise UserError(f"config classifier.options: {', '.join(fixed)} is a grid.remedy arm here; remove it from "
+                        "options (or the remedy from the grid)")
+    if gan_seeds is None:
+        return
+    if g.train is None or g.run is not None or g.synth is not None:
+        raise UserError("config grid.gan_seeds: trains one generator per seed, so it needs gan.train and no gan.run "
+                        "or gan.synth")
+    if "seed" in g.train:
+        raise UserError("config gan.train: seed is set by grid.gan_seeds here; remove it")
 
 
 def _as_list(v) -> list:

@@ -45,24 +45,25 @@ def score_pool(manifest: str | Path, run: str, batch: int = 256) -> pd.DataFrame
     return df.assign(score=scores)
 
 
-def prepare_filters(cfg: AblationConfig, folder: Path, prepared: dict, filters: list[str],
+def prepare_filters(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: dict, synth: str, filters: list[str],
                     run_once: RunOnce, echo) -> tuple[dict[str, str], dict[str, dict[str, list[int]]]]:
-    """({filter: synth folder}, {filter: {class: [kept, generated]}}) for each of `filters`."""
+    """({filter: synth folder}, {filter: {class: [kept, generated]}}) for each of `filters`: the images of `synth`
+    scored by the ablation's one real-data classifier (under `folder`); scores and manifests under `gfolder`."""
     from augment.manifest import save_manifest
 
     run = filter_classifier(cfg, folder, prepared, run_once)
-    scored_path = folder / "filter_clf" / "synth_scores.csv"
+    scored_path = gfolder / "filter_clf" / "synth_scores.csv"
     if scored_path.exists():
         scored = pd.read_csv(scored_path, dtype={"label": str}, keep_default_na=False)
     else:
         echo("[ablate] scoring the synthetic images with the filter's classifier ...")
-        scored = score_pool(Path(prepared["synth"]) / "manifest.csv", run)
+        scored = score_pool(Path(synth) / "manifest.csv", run)
         save_manifest(scored, scored_path)
     generated = scored["label"].value_counts().to_dict()
     by_filter, kept = {}, {}
     for f in filters:
         keep = scored[scored["score"] >= float(f)].drop(columns="score")
-        out = folder / f"synth-f{f}"
+        out = gfolder / f"synth-f{f}"
         save_manifest(keep, out / "manifest.csv")
         by_filter[f] = str(out)
         got = keep["label"].value_counts().to_dict()

@@ -17,20 +17,30 @@ class Cell:
     pretrained: bool
     seed: int
     filter: str = "none"  # synthetic images kept only above this real-data classifier confidence ("0.5")
+    remedy: str = "none"  # ratio 0 only: a real-data remedy for imbalance (config.REMEDIES)
+    gan_seed: int | None = None  # with a grid.gan_seeds axis: which generator made the synthetic images
 
     @property
     def id(self) -> str:
         """Stable, filesystem-safe name: the same config always gives the same ids (resume, shards, CSV)."""
         pt = "pt" if self.pretrained else "scratch"
+        g = "" if self.gan_seed is None else f"-g{self.gan_seed}"
         if self.kind == "cas":
-            return f"cas-{self.aug}-{pt}-s{self.seed}"
+            return f"cas{g}-{self.aug}-{pt}-s{self.seed}"
         f = "" if self.filter == "none" else f"-f{self.filter}"
-        return f"mix-r{self.ratio}{f}-{self.aug}-{pt}-s{self.seed}"
+        m = "" if self.remedy == "none" else f"-{self.remedy}"
+        return f"mix-r{self.ratio}{f}{m}{g}-{self.aug}-{pt}-s{self.seed}"
 
     @property
     def arm(self) -> str:
-        """What the cell compares against ratio 0: its ratio, with the filter when there is one ("1@f0.5")."""
-        return self.ratio if self.filter == "none" else f"{self.ratio}@f{self.filter}"
+        """What the cell compares against ratio 0: its ratio, with the filter, remedy and generator seed when there
+        are ("1@f0.5", "0+class_weighted", "balance@f0.8/g1")."""
+        return arm_label(self.ratio, self.filter, self.remedy, self.gan_seed)
+
+    @property
+    def synth_key(self) -> str:
+        """Which prepared synthetic folder the cell draws from: its filter (and generator seed, when several)."""
+        return synth_key(self.filter, self.gan_seed)
 
     def as_row(self) -> dict:
         return {"cell_id": self.id, **asdict(self)}
@@ -39,14 +49,42 @@ class Cell:
 CAS_RATIO = "synthetic-only"
 
 
+def arm_label(ratio: str, filter: str = "none", remedy: str = "none", gan_seed: int | None = None) -> str:
+    """"1", "1@f0.5", "0+balanced_sampler", "balance@f0.8/g1": one name per compared arm."""
+    f = "" if filter == "none" else f"@f{filter}"
+    m = "" if remedy == "none" else f"+{remedy}"
+    g = "" if gan_seed is None else f"/g{gan_seed}"
+    return f"{ratio}{f}{m}{g}"
+
+
+def parse_arm(arm: str) -> dict:
+    """The inverse of arm_label: {'ratio', 'filter', 'remedy', 'gan_seed'}."""
+    rest, _, g = str(arm).partition("/g")
+    rest, _, m = rest.partition("+")
+    r, _, f = rest.partition("@f")
+    return {"ratio": r, "filter": f or "none", "remedy": m or "none", "gan_seed": int(g) if g else None}
+
+
+def synth_key(filter: str, gan_seed: int | None) -> str:
+    return filter if gan_seed is None else f"g{gan_seed}:{filter}"
+
+
+def _variants(cfg: AblationConfig, ratio: str) -> list[tuple[str, str, int | None]]:
+    """(filter, remedy, gan seed) of each arm at a ratio: ratio 0 takes the remedies, the others filters x GANs."""
+    if ratio == "0":
+        return [("none", m, None) for m in cfg.remedies]
+    return [(f, "none", g) for g in (cfg.gan_seeds or [None]) for f in cfg.filters]
+
+
 def build_cells(cfg: AblationConfig) -> list[Cell]:
     """All cells of a config in a fixed order: seed-major (a partial run holds whole seeds), then CAS cells."""
-    cells = [Cell("mix", r, a, p, s, f) for s in cfg.seeds for p in cfg.pretrained for a in cfg.augs
-             for r in cfg.ratios for f in (["none"] if r == "0" else cfg.filters)]
+    cells = [Cell("mix", r, a, p, s, f, m, g) for s in cfg.seeds for p in cfg.pretrained for a in cfg.augs
+             for r in cfg.ratios for f, m, g in _variants(cfg, r)]
     if cfg.cas.enabled:
         aug = cfg.cas.aug or cfg.augs[0]
         pt = cfg.pretrained[0] if cfg.cas.pretrained is None else cfg.cas.pretrained
-        cells += [Cell("cas", CAS_RATIO, aug, pt, s) for s in (cfg.cas.seeds or cfg.seeds)]
+        cells += [Cell("cas", CAS_RATIO, aug, pt, s, gan_seed=g) for g in (cfg.gan_seeds or [None])
+                  for s in (cfg.cas.seeds or cfg.seeds)]
     ids = [c.id for c in cells]
     if len(set(ids)) != len(ids):  # e.g. two augs that differ only in characters dropped from ids
         raise UserError("config: two grid cells get the same id; make aug preset names distinct")
@@ -54,8 +92,12 @@ def build_cells(cfg: AblationConfig) -> list[Cell]:
 
 
 def arms(cfg: AblationConfig) -> list[str]:
-    """The grid's arms in report order: every ratio, then each filtered ratio."""
-    return [*cfg.ratios, *(f"{r}@f{f}" for f in cfg.filters if f != "none" for r in cfg.ratios if r != "0")]
+    """The grid's arms in report order: real only and its remedies, then per generator every ratio, then each
+    filtered ratio."""
+    real = [arm_label("0", remedy=m) for m in cfg.remedies]
+    synth = [arm_label(r, f, gan_seed=g) for g in (cfg.gan_seeds or [None]) for f in cfg.filters
+             for r in cfg.ratios if r != "0"]
+    return [*real, *synth]
 
 
 def parse_shard(spec: str | None) -> tuple[int, int]:

@@ -13,9 +13,16 @@ import pandas as pd  # noqa: E402
 
 from common.atomic import atomic_path, write_json, write_text  # noqa: E402
 from experiments import stats  # noqa: E402
-from experiments.analysis import SETTING, load_results, per_class_gain, size_correlation  # noqa: E402
+from experiments.analysis import (SETTING, against_best_remedy, is_synthetic, load_results,  # noqa: E402
+                                  per_class_gain, size_correlation, treatment_of)
 from experiments.config import VERDICT_METRICS, AblationConfig  # noqa: E402
 from experiments.grid import arms  # noqa: E402
+
+
+def generators(prepared: dict) -> dict[str, dict]:
+    from experiments.ablate import generators as gens
+
+    return gens(prepared)
 
 METRICS = VERDICT_METRICS  # what every cell reports on the held-out test set
 
@@ -35,8 +42,12 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
                                   kind="stable")
     paired = {m: stats.paired_differences(mix, m, setting=SETTING) for m in METRICS if m in mix}
     metric = cfg.metric if cfg.metric in paired else "test_acc"
-    empty = pd.DataFrame(columns=["mean_diff"])
-    verdict = stats.verdict(paired.get(metric, empty), metric, SETTING)
+    empty = pd.DataFrame(columns=["ratio", "mean_diff"])
+    synthetic = paired.get(metric, empty)
+    synthetic = synthetic.loc[synthetic["ratio"].map(is_synthetic).astype(bool)]
+    verdict = stats.verdict(synthetic, metric, SETTING,
+                            treatment=synthetic["ratio"].map(treatment_of) if cfg.gan_seeds else None)
+    vs_remedy = ({m: against_best_remedy(mix, m) for m in METRICS if m in mix} if len(cfg.remedies) > 1 else {})
     cas_summary = stats.summarize(cas, by=SETTING, metrics=[m for m in METRICS if m in cas])
     gain = per_class_gain(mix, prepared.get("class_counts", {}))
     corr = size_correlation(gain)
@@ -56,13 +67,32 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
                         "failed": int((df["status"] != "ok").sum()) if len(df) else 0},
               "fid": prepared.get("fid", {}), "fid_error": prepared.get("fid_error"),
               "filter_kept": prepared.get("filter_kept", {}),
+              "generators": {label or "default": generator_quality(g) for label, g in generators(prepared).items()},
+              "vs_best_remedy": {m: p.to_dict("records") for m, p in vs_remedy.items()},
               "summary": summary.to_dict("records"), "paired": {m: p.to_dict("records") for m, p in paired.items()},
               "cas": cas_summary.to_dict("records"), "class_size_correlation": corr.to_dict("records"),
               "plots": [str(p.relative_to(folder)) for p in made]}
     write_json(folder / "summary.json", _clean(report))
     write_text(folder / "summary.md", render_markdown(cfg, prepared, df, summary, paired, verdict, cas_summary,
-                                                      gain, corr, made, folder))
+                                                      gain, corr, made, folder, vs_remedy))
     return report
+
+
+def generator_quality(g: dict) -> dict:
+    """One generator's scores beside each other: FID/KID, and variety/class from its synth folder's quality.json."""
+    q = {}
+    path = Path(g["synth"]) / "quality.json" if g.get("synth") else None
+    if path is not None and path.is_file():
+        import json
+
+        per = json.loads(path.read_text(encoding="utf-8")).get("per_class", {})
+        div = [r["diversity_ratio"] for r in per.values() if r.get("diversity_ratio") is not None]
+        agree = [r["agreement"] for r in per.values() if r.get("agreement") is not None]
+        q = {"diversity_ratio_min": min(div, default=None),
+             "diversity_ratio_mean": float(np.mean(div)) if div else None,
+             "agreement_min": min(agree, default=None), "agreement_mean": float(np.mean(agree)) if agree else None}
+    return {"gan_run": g.get("gan_run"), "synth": g.get("synth"), **(g.get("fid") or {}), **q,
+            "fid_error": g.get("fid_error")}
 
 
 # --- plots ---
@@ -162,7 +192,7 @@ def _pt(v) -> str:
     return "yes" if bool(v) else "no"
 
 
-def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder) -> str:
+def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder, vs_remedy=None) -> str:
     counts = prepared.get("class_counts", {})
     n_cmp = max((len(p) for p in paired.values()), default=0)
     out = [f"# Ablation: {cfg.name}", "", f"**{verdict['line']}**", "",
@@ -177,25 +207,42 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
         out.append(f"- Real train: `{prepared.get('train')}` — {sum(counts.values())} images, {len(counts)} classes, "
                    f"{min(counts.values())}–{max(counts.values())} per class")
     out.append(f"- Real test (scored only at the end): `{prepared.get('test')}`")
-    out.append(f"- Generator: `{prepared.get('gan_run')}`; synthetic images: `{prepared.get('synth')}`")
+    for label, g in generators(prepared).items():
+        out.append(f"- Generator{' (GAN seed ' + label + ')' if label else ''}: `{g.get('gan_run')}`; "
+                   f"synthetic images: `{g.get('synth')}`")
     out.append(f"- Classifier: {cfg.classifier.model}, {cfg.classifier.epochs} epochs, size {cfg.classifier.size}; "
                f"other train options: {cfg.classifier.options or 'none'}")
-    out.append(f"- Grid: ratios {cfg.ratios} × filter {cfg.filters} × augs {cfg.augs} × pretrained {cfg.pretrained} "
-               f"× seeds {cfg.seeds} (an arm `1@f0.5` is ratio 1 of the images the real-data classifier gives "
-               "≥ 0.5 for their class)")
+    out.append(f"- Grid: ratios {cfg.ratios} × filter {cfg.filters}"
+               + (f" × generator seeds {cfg.gan_seeds}" if cfg.gan_seeds else "")
+               + (f", real-only remedies {cfg.remedies[1:]} beside ratio 0" if len(cfg.remedies) > 1 else "")
+               + f" × augs {cfg.augs} × pretrained {cfg.pretrained} × seeds {cfg.seeds} (an arm `1@f0.5` is ratio 1 "
+               "of the images the real-data classifier gives ≥ 0.5 for their class; `/g1` its generator seed; "
+               "`0+class_weighted` real only with that remedy)")
     n_ok = int((df["status"] == "ok").sum()) if len(df) else 0
     out += [f"- Cells: {n_ok} finished, {len(df) - n_ok} failed (see below)", ""]
 
     out += ["## Generator quality beside its usefulness", ""]
-    fid = prepared.get("fid") or {}
-    rows = [[k, _f(v)] for k, v in fid.items()]
     cas_rows = [[r["aug"], _pt(r["pretrained"]), r["metric"], r["n"], _ci(r)] for _, r in cas.iterrows()]
-    out.append(_table(["FID/KID key", "value"], rows) if rows else
-               f"FID/KID: not measured{' — ' + prepared['fid_error'] if prepared.get('fid_error') else ''}.")
-    for f, per_class in (prepared.get("filter_kept") or {}).items():
-        kept, made = sum(k for k, _ in per_class.values()), sum(n for _, n in per_class.values())
-        out += ["", f"Filter ≥ {f}: kept {kept}/{made} synthetic images ({kept / max(made, 1):.0%}).", ""]
-        out.append(_table(["class", "kept", "generated"], [[c, k, n] for c, (k, n) in per_class.items()]))
+    quality = {label: generator_quality(g) for label, g in generators(prepared).items()}
+    keys = list(dict.fromkeys(k for q in quality.values() for k, v in q.items()
+                              if isinstance(v, (int, float)) and not isinstance(v, bool)))
+    if keys:
+        out += ["Diversity ratio: mean pairwise distance of a class's synthetic images / its real images' (per class: "
+                "min and mean); agreement: share of a class's synthetic images that a judge trained on the real "
+                "images assigns to it (`synth`'s quality.json).", ""]
+        out.append(_table(["", *[f"GAN seed {lb}" if lb else "generator" for lb in quality]],
+                          [[k, *[_f(q.get(k)) for q in quality.values()]] for k in keys]))
+    for label, q in quality.items():
+        if q.get("fid_error"):
+            out.append(f"FID/KID{' (GAN seed ' + label + ')' if label else ''}: not measured — {q['fid_error']}")
+    if not keys and not any(q.get("fid_error") for q in quality.values()):
+        out.append("FID/KID: not measured.")
+    for label, g in generators(prepared).items():
+        for f, per_class in (g.get("filter_kept") or {}).items():
+            kept, made = sum(k for k, _ in per_class.values()), sum(n for _, n in per_class.values())
+            which = f" (GAN seed {label})" if label else ""
+            out += ["", f"Filter ≥ {f}{which}: kept {kept}/{made} synthetic images ({kept / max(made, 1):.0%}).", ""]
+            out.append(_table(["class", "kept", "generated"], [[c, k, n] for c, (k, n) in per_class.items()]))
     out += ["", "CAS (Classification Accuracy Score, Ravuri & Vinyals 2019): trained on synthetic images only, "
             "tested on the real test set.", ""]
     out += [_table(["aug", "pretrained", "metric", "n", "mean [95% CI]"], cas_rows) if cas_rows else "CAS: no cells.",
@@ -217,6 +264,15 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
                  _p(r["p_value"]), _p(r["p_wilcoxon"]), _p(r["p_holm"])] for _, r in p.iterrows()]
         out += [_table(["aug", "pretrained", "ratio", "pairs", "mean diff [95% CI]", "p (paired t)",
                         "p (Wilcoxon)", "p (Holm)"], rows) if rows else "No pairs.", ""]
+
+    for m, p in (vs_remedy or {}).items():
+        out += [f"## Synthetic vs the best real-data remedy: {m}", "",
+                "Each synthetic arm minus the remedy (balanced sampler or class-weighted loss) with the highest mean "
+                "in its setting, paired on seed.", ""]
+        rows = [[r["aug"], _pt(r["pretrained"]), r["ratio"], r["against"], r["n_pairs"],
+                 _ci(r, "mean_diff", sign=True), _p(r["p_value"])] for _, r in p.iterrows()]
+        out += [_table(["aug", "pretrained", "arm", "against", "pairs", "mean diff [95% CI]", "p (paired t)"], rows)
+                if rows else "No pairs.", ""]
 
     out += ["## Do rare classes gain most?", ""]
     if len(corr):

@@ -108,20 +108,39 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     return out
 
 
-VERDICT_RULE = ("helped: the setting with the largest paired mean difference against ratio 0 has a 95% CI entirely "
-                "above 0; hurt: even that best setting has a CI entirely below 0; otherwise no measurable difference")
+VERDICT_RULE = ("helped: the synthetic setting with the largest paired mean difference against ratio 0 (real only) "
+                "has a 95% CI entirely above 0; hurt: even that best setting has a CI entirely below 0; otherwise no "
+                "measurable difference. With several generator seeds the generator is part of the treatment: a "
+                "setting counts only as strongly as its weakest generator seed (the seed with the lowest CI bound). "
+                "Real-data remedies (balanced sampler, weighted loss) are not synthetic settings; they are compared "
+                "separately")
 
 
-def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: str = "ratio") -> dict:
-    """Apply VERDICT_RULE to a `paired_differences` table; returns {'verdict', 'line', 'best': row or None}."""
+def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: str = "ratio",
+            treatment: pd.Series | None = None) -> dict:
+    """Apply VERDICT_RULE to a `paired_differences` table; returns {'verdict', 'line', 'best': row or None}.
+
+    `treatment` names each row's setting without its generator seed (rows sharing it are one treatment under
+    several generator seeds); None: every row is its own treatment.
+    """
     rows = paired.dropna(subset=["mean_diff"])
     if rows.empty:
         return {"verdict": "not measured", "best": None,
-                "line": f"Verdict ({metric}): not measured — no non-zero ratio has a finished pair with ratio 0."}
-    best = rows.loc[rows["mean_diff"].idxmax()]
-    where = ", ".join(f"{c}={best[c]}" for c in [ratio, *setting])
+                "line": f"Verdict ({metric}): not measured — no synthetic setting has a finished pair with ratio 0."}
+    keys = [*setting, "_treatment"]
+    rows = rows.assign(_treatment=(treatment if treatment is not None else rows[ratio]).reindex(rows.index))
+    weakest = rows.loc[rows.groupby(keys, sort=False, dropna=False)["ci_lo"].idxmin().dropna()] \
+        if rows["ci_lo"].notna().any() else rows
+    best = weakest.loc[weakest["mean_diff"].idxmax()]
+    shown = "_treatment" if treatment is not None else ratio
+    where = ", ".join([f"ratio={best[shown]}", *(f"{c}={best[c]}" for c in setting)])
     est = (f"{best['mean_diff']:+.4f} [{best['ci_lo']:+.4f}, {best['ci_hi']:+.4f}], p={best['p_value']:.3g}, "
            f"n={int(best['n_pairs'])} seeds")
+    seeds = rows[(rows[keys] == best[keys]).all(axis=1)]
+    if treatment is not None and len(seeds) > 1:
+        est += ("; per generator seed: " + ", ".join(
+            f"{r[ratio].rpartition('/')[2]} {r['mean_diff']:+.4f} [{r['ci_lo']:+.4f}, {r['ci_hi']:+.4f}]"
+            for _, r in seeds.iterrows()) + " (the weakest shown first above)")
     if best["ci_lo"] > 0:
         v, text = "helped", f"synthetic data HELPED: best at {where}, {est}"
     elif best["ci_hi"] < 0:
@@ -133,7 +152,8 @@ def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: st
         worse = [", ".join(f"{c}={r[c]}" for c in [ratio, *setting]) + f" ({r['mean_diff']:+.4f})"
                  for _, r in hurt.iterrows()]
         text += "; significantly worse at " + "; ".join(worse)
-    return {"verdict": v, "best": best.to_dict(), "line": f"Verdict ({metric}, paired vs ratio 0): {text}."}
+    return {"verdict": v, "best": best.drop(labels="_treatment").to_dict(),
+            "line": f"Verdict ({metric}, paired vs ratio 0): {text}."}
 
 
 def _isnan(v) -> bool:

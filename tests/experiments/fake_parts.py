@@ -1,7 +1,9 @@
 """Deterministic stand-ins for the parts' entry points, with their real signatures: each takes the part's own options
 dataclass and reads its real field names, so a renamed option breaks these fakes (and the tests) as it would break
 the ablation. Each call appends a line to $FAKE_CALLS. Results: baseline .60 + .01*seed; ratio 1 adds
-.05 + .001*seed; balance adds .02; CAS (synthetic only) .30; the rare class b gains most; aug 'heavy' fails."""
+.05 + .001*seed; balance adds .02; images of a second generator (GAN seed 1) add only .01*(seed-1) at any ratio;
+the balanced sampler adds .03, the weighted loss .01; CAS (synthetic only) .30; the rare class b gains most;
+aug 'heavy' fails."""
 from __future__ import annotations
 
 import json
@@ -18,11 +20,15 @@ def _called(line: str) -> None:
 
 def train(opts) -> Path:
     _called(f"train data={opts.data.data} ratio={opts.ratio} balance={opts.balance} synth={opts.synth} "
-            f"aug={opts.aug} seed={opts.seed} batch_size={opts.batch_size} test={opts.test_data}")
+            f"aug={opts.aug} seed={opts.seed} batch_size={opts.batch_size} test={opts.test_data} "
+            f"balanced_sampler={opts.balanced_sampler} class_weighted={opts.class_weighted}")
     if opts.aug == "heavy":  # a real preset, so the config is valid; the fake trainer fails its cells
         raise RuntimeError("boom")
     ratio = "balance" if opts.balance else f"{opts.ratio or 0:g}"
     bonus = {"0": 0.0, "1": 0.05 + 0.001 * opts.seed, "0.5": 0.01, "2": 0.06, "balance": 0.02}[ratio]
+    if ratio != "0" and "gan-seed1" in str(opts.synth):
+        bonus = 0.01 * (opts.seed - 1)
+    bonus += 0.03 * opts.balanced_sampler + 0.01 * opts.class_weighted
     acc = 0.30 if opts.data.data.endswith("manifest.csv") else 0.60 + 0.01 * opts.seed + bonus
     run = Path(opts.out) / f"{len(list(Path(opts.out).glob('*'))) if Path(opts.out).exists() else 0:05d}-fake"
     run.mkdir(parents=True)
@@ -33,7 +39,7 @@ def train(opts) -> Path:
 
 
 def train_gan(opts) -> Path:
-    _called(f"train-gan data={opts.data.data} steps={opts.steps} size={opts.size}")
+    _called(f"train-gan data={opts.data.data} steps={opts.steps} size={opts.size} seed={opts.seed} out={opts.out}")
     run = Path(opts.out) / "00000-fakegan"
     run.mkdir(parents=True)
     return run

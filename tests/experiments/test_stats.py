@@ -120,3 +120,27 @@ def test_verdict_rule():
     assert verdict(all_hurt, "test_acc", ["aug"])["verdict"] == "hurt"
 
     assert verdict(p.iloc[0:0], "test_acc", ["aug"])["verdict"] == "not measured"
+
+
+def test_verdict_counts_the_generator_seed_as_part_of_the_treatment():
+    import pandas as pd
+
+    # ratio 1 helps with generator seed 0 (CI above 0) but not with seed 1 (CI spans 0): as one treatment it is
+    # only as strong as its weakest generator; ratio 2 helps a little with both.
+    p = pd.DataFrame([
+        {"aug": "basic", "ratio": "1/g0", "n_pairs": 3,
+         "mean_diff": 0.08, "ci_lo": 0.05, "ci_hi": 0.11, "p_value": .01},
+        {"aug": "basic", "ratio": "1/g1", "n_pairs": 3,
+         "mean_diff": 0.01, "ci_lo": -0.04, "ci_hi": 0.06, "p_value": .5},
+        {"aug": "basic", "ratio": "2/g0", "n_pairs": 3,
+         "mean_diff": 0.03, "ci_lo": 0.01, "ci_hi": 0.05, "p_value": .03},
+        {"aug": "basic", "ratio": "2/g1", "n_pairs": 3,
+         "mean_diff": 0.02, "ci_lo": 0.005, "ci_hi": 0.035, "p_value": .04}])
+    per_row = verdict(p, "test_acc", ["aug"])
+    assert per_row["verdict"] == "helped" and "ratio=1/g0" in per_row["line"]  # each row its own treatment
+    v = verdict(p, "test_acc", ["aug"], treatment=p["ratio"].str.split("/").str[0])
+    assert v["verdict"] == "helped" and "ratio=2," in v["line"] and "g0 +0.0300" in v["line"]
+    assert v["best"]["ratio"] == "2/g1"  # the weakest seed's row is the treatment's evidence
+    only_1 = p[p.ratio.str.startswith("1")]
+    v1 = verdict(only_1, "test_acc", ["aug"], treatment=only_1["ratio"].str.split("/").str[0])
+    assert v1["verdict"] == "no measurable difference" and "g1 +0.0100 [-0.0400, +0.0600]" in v1["line"]
