@@ -114,16 +114,7 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
         lines += [f"Fixed-noise samples at the last snapshot (`{last.name}`), one row per class:", "",
                   img(last, "fakes"), ""]
     lines += ["## 3. Real vs synthetic, per class", "", img(grid, "real vs synthetic"), ""]
-    lines += _quality_lines(Path(prepared["synth"]) / "quality.json")
-    fid = summary.get("fid") or {}
-    if fid:
-        lines += ["## 4. Generator quality of the synthetic set", "",
-                  "| metric | value |", "| --- | --- |"]
-        lines += [f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in fid.items()
-                  if k in ("protocol", "extractor", "n_real", "n_fake", *SCORE_KEYS)]
-        lines += [""]
-    elif summary.get("fid_error"):
-        lines += ["## 4. Generator quality", "", f"FID/KID failed: {summary['fid_error']}", ""]
+    lines += _quality_section(summary, Path(prepared["synth"]) / "quality.json")
     lines += ["## 5. Does synthetic data help? (the ablation)", "",
               f"Full tables, p-values and CAS: [`{_rel(ablation / 'summary.md', out)}`]"
               f"({_rel(ablation / 'summary.md', out)}).", ""]
@@ -137,6 +128,27 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
     lines += [_summary_table(summary), "", f"**{summary['verdict_line']}**", "",
               f"_Rule: {summary.get('verdict_rule', '')}_", ""]
     return write_text(out / "report.md", "\n".join(lines))
+
+
+QUALITY_ROWS = {"diversity_ratio_min": "diversity / real, worst class", "diversity_ratio_mean": "diversity / real, mean",
+                "agreement_min": "agreement, worst class", "agreement_mean": "agreement, mean"}
+
+
+def _quality_section(summary: dict, path: Path) -> list[str]:
+    """FID/KID beside variety (diversity / the reals') and class (judge agreement): one table, then per class."""
+    from experiments.report import generator_quality
+
+    fid = {k: v for k, v in (summary.get("fid") or {}).items()
+           if k in ("protocol", "extractor", "n_real", "n_fake", *SCORE_KEYS)}
+    q = generator_quality({"synth": str(path.parent)})
+    rows = [(k, v) for k, v in fid.items()] + [(name, q[k]) for k, name in QUALITY_ROWS.items() if q.get(k) is not None]
+    lines = ["## 4. Generator quality: FID/KID beside variety and class", ""]
+    if summary.get("fid_error"):
+        lines += [f"FID/KID failed: {summary['fid_error']}", ""]
+    if rows:
+        lines += ["| metric | value |", "| --- | --- |"]
+        lines += [f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in rows] + [""]
+    return lines + _quality_lines(path)
 
 
 def _quality_lines(path: Path) -> list[str]:

@@ -106,7 +106,8 @@ def plot_metric_vs_ratio(summary: pd.DataFrame, cas: pd.DataFrame, metric: str, 
     """One panel per augmentation preset: mean over seeds vs ratio, 95% CI band, one line per pretrained value."""
     s = summary[summary["metric"] == metric]
     augs = list(dict.fromkeys(s["aug"]))
-    fig, axes = plt.subplots(1, len(augs), figsize=(4.2 * len(augs), 3.4), squeeze=False, sharey=True)
+    wide = 1 + len(ratios) // 8  # many arms (filters x generator seeds) need room for their labels
+    fig, axes = plt.subplots(1, len(augs), figsize=(4.2 * wide * len(augs), 3.4 + wide), squeeze=False, sharey=True)
     xs = _x(ratios)
     for ax, aug in zip(axes[0], augs):
         for pt, g in s[s["aug"] == aug].groupby("pretrained", sort=False):
@@ -117,9 +118,10 @@ def plot_metric_vs_ratio(summary: pd.DataFrame, cas: pd.DataFrame, metric: str, 
         c = cas[(cas["metric"] == metric) & (cas["aug"] == aug)] if len(cas) else cas
         for _, r in c.iterrows():
             ax.axhline(r["mean"], ls="--", color="grey", lw=1, label=f"CAS (synthetic only, n={r['n']})")
-        ax.set_xticks(range(len(ratios)), ratios)
+        ax.set_xticks(range(len(ratios)), ratios, rotation=45 if len(ratios) > 5 else 0, ha="right"
+                      if len(ratios) > 5 else "center", fontsize=8 if len(ratios) > 5 else None)
         ax.set_title(f"aug: {aug}")
-        ax.set_xlabel("synthetic ratio")
+        ax.set_xlabel("arm (synthetic ratio @filter /generator seed; 0+remedy)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"{metric} (mean, 95% CI over seeds)")
     axes[0][-1].legend(fontsize=8)
