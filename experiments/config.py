@@ -199,6 +199,8 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
         raise UserError(f"config grid.remedy {remedies}: use none (real only, the baseline; required) plus any of "
                         f"{', '.join(k for k in REMEDIES if k != 'none')}")
     gan_seeds = _seeds(grid["gan_seeds"]) if grid.get("gan_seeds") is not None else None
+    if gan_seeds == []:
+        raise UserError("config grid.gan_seeds: empty; list the generator seeds, e.g. [0, 1], or leave the key out")
 
     _check_data(data)
     _check_gan(gan)

@@ -69,9 +69,12 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
     prepared = json.loads((ablation / "prepared.json").read_text(encoding="utf-8"))
     summary = json.loads((ablation / "summary.json").read_text(encoding="utf-8"))
     eda_summary = json.loads((eda / "summary.json").read_text(encoding="utf-8"))
-    gan_run = Path(prepared["gan_run"])
+    from experiments.ablate import generators
+
+    first = next(iter(generators(prepared).values()))  # the demo trains one; an ablation with gan_seeds: the first
+    gan_run, synth = Path(first["gan_run"]), first["synth"]
     figs = out / "report_figures"
-    grid = real_vs_synthetic_grid(paths["train"], prepared["synth"], figs / "real_vs_synthetic.png")
+    grid = real_vs_synthetic_grid(paths["train"], synth, figs / "real_vs_synthetic.png")
     curves = gan_score_curves(gan_run, figs / "gan_scores.png")
     last = _last_fakes(gan_run)
     img = lambda p, alt: f"![{alt}]({_rel(p, out)})"
@@ -114,7 +117,7 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
         lines += [f"Fixed-noise samples at the last snapshot (`{last.name}`), one row per class:", "",
                   img(last, "fakes"), ""]
     lines += ["## 3. Real vs synthetic, per class", "", img(grid, "real vs synthetic"), ""]
-    lines += _quality_section(summary, Path(prepared["synth"]) / "quality.json")
+    lines += _quality_section(summary, Path(synth) / "quality.json")
     lines += ["## 5. Does synthetic data help? (the ablation)", "",
               f"Full tables, p-values and CAS: [`{_rel(ablation / 'summary.md', out)}`]"
               f"({_rel(ablation / 'summary.md', out)}).", ""]

@@ -46,7 +46,8 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     synthetic = paired.get(metric, empty)
     synthetic = synthetic.loc[synthetic["ratio"].map(is_synthetic).astype(bool)]
     verdict = stats.verdict(synthetic, metric, SETTING,
-                            treatment=synthetic["ratio"].map(treatment_of) if cfg.gan_seeds else None)
+                            treatment=synthetic["ratio"].map(treatment_of) if cfg.gan_seeds else None,
+                            generators=len(cfg.gan_seeds or [None]))
     vs_remedy = ({m: against_best_remedy(mix, m) for m in METRICS if m in mix} if len(cfg.remedies) > 1 else {})
     cas_summary = stats.summarize(cas, by=SETTING, metrics=[m for m in METRICS if m in cas])
     gain = per_class_gain(mix, prepared.get("class_counts", {}))
@@ -226,8 +227,8 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
     out += ["## Generator quality beside its usefulness", ""]
     cas_rows = [[r["aug"], _pt(r["pretrained"]), r["metric"], r["n"], _ci(r)] for _, r in cas.iterrows()]
     quality = {label: generator_quality(g) for label, g in generators(prepared).items()}
-    keys = list(dict.fromkeys(k for q in quality.values() for k, v in q.items()
-                              if isinstance(v, (int, float)) and not isinstance(v, bool)))
+    keys = list(dict.fromkeys(k for q in quality.values() for k, v in q.items() if k in ("protocol", "extractor")
+                              or isinstance(v, (int, float)) and not isinstance(v, bool)))
     if keys:
         out += ["Diversity ratio: mean pairwise distance of a class's synthetic images / its real images' (per class: "
                 "min and mean); agreement: share of a class's synthetic images that a judge trained on the real "

@@ -117,33 +117,39 @@ VERDICT_RULE = ("helped: the synthetic setting with the largest paired mean diff
 
 
 def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: str = "ratio",
-            treatment: pd.Series | None = None) -> dict:
+            treatment: pd.Series | None = None, generators: int = 1) -> dict:
     """Apply VERDICT_RULE to a `paired_differences` table; returns {'verdict', 'line', 'best': row or None}.
 
-    `treatment` names each row's setting without its generator seed (rows sharing it are one treatment under
-    several generator seeds); None: every row is its own treatment.
+    `treatment` names each row's setting without its generator seed: rows sharing it are one treatment under
+    `generators` generator seeds (None: every row is its own treatment). A treatment is judged by its weakest seed
+    (lowest CI bound; a seed without a CI, or missing, is weakest of all) and is "hurt" only when every seed's CI is
+    below 0.
     """
     rows = paired.dropna(subset=["mean_diff"])
     if rows.empty:
         return {"verdict": "not measured", "best": None,
                 "line": f"Verdict ({metric}): not measured — no synthetic setting has a finished pair with ratio 0."}
     keys = [*setting, "_treatment"]
-    rows = rows.assign(_treatment=(treatment if treatment is not None else rows[ratio]).reindex(rows.index))
-    weakest = rows.loc[rows.groupby(keys, sort=False, dropna=False)["ci_lo"].idxmin().dropna()] \
-        if rows["ci_lo"].notna().any() else rows
+    rows = rows.assign(_treatment=(treatment if treatment is not None else rows[ratio]).reindex(rows.index),
+                       _lo=rows["ci_lo"].astype(float).fillna(-math.inf))
+    groups = rows.groupby(keys, sort=False, dropna=False)
+    weakest = rows.loc[groups["_lo"].idxmin()].assign(
+        _hi=groups["ci_hi"].max().to_numpy(), _seeds=groups.size().to_numpy())
+    if treatment is not None:
+        weakest.loc[weakest["_seeds"] < generators, "_lo"] = -math.inf  # a generator seed with no finished pair
     best = weakest.loc[weakest["mean_diff"].idxmax()]
     shown = "_treatment" if treatment is not None else ratio
     where = ", ".join([f"ratio={best[shown]}", *(f"{c}={best[c]}" for c in setting)])
     est = (f"{best['mean_diff']:+.4f} [{best['ci_lo']:+.4f}, {best['ci_hi']:+.4f}], p={best['p_value']:.3g}, "
            f"n={int(best['n_pairs'])} seeds")
-    seeds = rows[(rows[keys] == best[keys]).all(axis=1)]
-    if treatment is not None and len(seeds) > 1:
-        est += ("; per generator seed: " + ", ".join(
+    if treatment is not None:
+        seeds = rows[(rows[keys] == best[keys]).all(axis=1)].sort_values("_lo")
+        est += (f"; per generator seed ({len(seeds)} of {generators}, weakest first): " + ", ".join(
             f"{r[ratio].rpartition('/')[2]} {r['mean_diff']:+.4f} [{r['ci_lo']:+.4f}, {r['ci_hi']:+.4f}]"
-            for _, r in seeds.iterrows()) + " (the weakest shown first above)")
-    if best["ci_lo"] > 0:
+            for _, r in seeds.iterrows()))
+    if best["_lo"] > 0:
         v, text = "helped", f"synthetic data HELPED: best at {where}, {est}"
-    elif best["ci_hi"] < 0:
+    elif best["_hi"] < 0:
         v, text = "hurt", f"synthetic data HURT at every setting tried; least bad at {where}, {est}"
     else:
         v, text = "no measurable difference", f"NO MEASURABLE DIFFERENCE: best at {where}, {est}"
@@ -152,7 +158,7 @@ def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: st
         worse = [", ".join(f"{c}={r[c]}" for c in [ratio, *setting]) + f" ({r['mean_diff']:+.4f})"
                  for _, r in hurt.iterrows()]
         text += "; significantly worse at " + "; ".join(worse)
-    return {"verdict": v, "best": best.drop(labels="_treatment").to_dict(),
+    return {"verdict": v, "best": best.drop(labels=["_treatment", "_lo", "_hi", "_seeds"]).to_dict(),
             "line": f"Verdict ({metric}, paired vs ratio 0): {text}."}
 
 

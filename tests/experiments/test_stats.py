@@ -144,3 +144,31 @@ def test_verdict_counts_the_generator_seed_as_part_of_the_treatment():
     only_1 = p[p.ratio.str.startswith("1")]
     v1 = verdict(only_1, "test_acc", ["aug"], treatment=only_1["ratio"].str.split("/").str[0])
     assert v1["verdict"] == "no measurable difference" and "g1 +0.0100 [-0.0400, +0.0600]" in v1["line"]
+
+
+def test_verdict_with_generator_seeds_is_conservative_both_ways():
+    import pandas as pd
+
+    def rows(*specs):
+        return pd.DataFrame([{"aug": "basic", "ratio": r, "n_pairs": n, "mean_diff": m, "ci_lo": lo, "ci_hi": hi,
+                              "p_value": 0.05} for r, n, m, lo, hi in specs])
+
+    def judge(p, generators=2):
+        return verdict(p, "test_acc", ["aug"], treatment=p["ratio"].str.split("/").str[0], generators=generators)
+
+    nan = float("nan")
+    # one generator seed with a single pair (no CI) is the weakest evidence, not ignored
+    assert judge(rows(("1/g0", 3, 0.05, 0.03, 0.07), ("1/g1", 1, -0.2, nan, nan)))["verdict"] != "helped"
+    # a generator seed with no finished pair at all: not helped on one generator's word
+    assert judge(rows(("1/g0", 3, 0.05, 0.03, 0.07)))["verdict"] == "no measurable difference"
+    assert judge(rows(("1/g0", 3, 0.05, 0.03, 0.07)), generators=1)["verdict"] == "helped"
+    # hurt only when every generator seed's CI is below 0
+    assert judge(rows(("1/g0", 3, -0.03, -0.05, -0.01), ("1/g1", 3, 0.03, 0.01, 0.05)))["verdict"] == \
+        "no measurable difference"
+    assert judge(rows(("1/g0", 3, -0.03, -0.05, -0.01), ("1/g1", 3, -0.02, -0.04, -0.01)))["verdict"] == "hurt"
+    # NaN CIs among other rows do not break the rule without generator seeds either: the largest mean is the best
+    # setting, and one without a CI cannot be called helped
+    plain = rows(("1", 3, 0.05, 0.03, 0.07), ("2", 1, 0.09, nan, nan))
+    v = verdict(plain, "test_acc", ["aug"])
+    assert v["verdict"] == "no measurable difference" and "ratio=2," in v["line"]
+    assert verdict(plain.iloc[:1], "test_acc", ["aug"])["verdict"] == "helped"
