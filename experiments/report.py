@@ -92,8 +92,11 @@ def generator_quality(g: dict) -> dict:
         q = {"diversity_ratio_min": min(div, default=None),
              "diversity_ratio_mean": float(np.mean(div)) if div else None,
              "agreement_min": min(agree, default=None), "agreement_mean": float(np.mean(agree)) if agree else None}
-    return {"gan_run": g.get("gan_run"), "synth": g.get("synth"), **(g.get("fid") or {}), **q,
-            "fid_error": g.get("fid_error")}
+    fid = {k: v for k, v in (g.get("fid") or {}).items() if k in FID_SHOWN}
+    return {"gan_run": g.get("gan_run"), "synth": g.get("synth"), **fid, **q, "fid_error": g.get("fid_error")}
+
+
+FID_SHOWN = ("protocol", "extractor", "n_real", "n_fake", "fid", "kid", "kid_std")  # fid.json's bookkeeping left out
 
 
 # --- plots ---
@@ -130,28 +133,31 @@ def plot_metric_vs_ratio(summary: pd.DataFrame, cas: pd.DataFrame, metric: str, 
 
 
 def plot_class_gain(gain: pd.DataFrame, best: dict, ratios: list[str], path: Path) -> Path:
-    """Per-class F1 gain vs real class size (log x) at the verdict's best preset, one colour per ratio."""
-    g = gain[(gain["aug"] == best["aug"]) & (gain["pretrained"] == best["pretrained"])].dropna(subset=["count"])
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for r in [r for r in ratios if r in set(g["ratio"])]:
-        h = g[g["ratio"] == r]
-        yerr = np.vstack([h["mean_diff"] - h["ci_lo"], h["ci_hi"] - h["mean_diff"]])
-        yerr = np.nan_to_num(yerr.astype(float))
-        ax.errorbar(h["count"], h["mean_diff"], yerr=yerr, fmt="o", capsize=2, alpha=0.8, label=f"ratio {r}")
-    for _, row in g[g["ratio"] == str(best["ratio"])].iterrows():
-        ax.annotate(str(row["class"]), (row["count"], row["mean_diff"]), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
-    ax.axhline(0, color="black", lw=0.8)
-    if g["count"].nunique() > 1:
-        ax.set_xscale("log")
-        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 30, not 3×10^1
-        ax.xaxis.set_major_formatter(plain)
-        ax.xaxis.set_minor_formatter(plain)
-    ax.set_xlabel("real training images in the class")
-    ax.set_ylabel("test F1 gain vs ratio 0 (paired, 95% CI)")
-    ax.set_title(f"per-class gain (aug {best['aug']}, {'pretrained' if best['pretrained'] else 'scratch'})")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    """Per-class F1 gain vs real class size (log x), one panel per preset and start (the verdict's best first), one
+    colour per arm; the best arm's points are named."""
+    g = gain.dropna(subset=["count"])
+    settings = list(dict.fromkeys([(best["aug"], best["pretrained"]),
+                                   *zip(g["aug"], g["pretrained"])]))
+    fig, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 3.8), squeeze=False, sharey=True)
+    for ax, (aug, pt) in zip(axes[0], settings):
+        h_all = g[(g["aug"] == aug) & (g["pretrained"] == pt)]
+        for r in [r for r in ratios if r in set(h_all["ratio"])]:
+            h = h_all[h_all["ratio"] == r]
+            yerr = np.nan_to_num(np.vstack([h["mean_diff"] - h["ci_lo"], h["ci_hi"] - h["mean_diff"]]).astype(float))
+            ax.errorbar(h["count"], h["mean_diff"], yerr=yerr, fmt="o", capsize=2, alpha=0.8, label=f"arm {r}")
+        for _, row in h_all[h_all["ratio"] == str(best["ratio"])].iterrows():
+            ax.annotate(str(row["class"]), (row["count"], row["mean_diff"]), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+        ax.axhline(0, color="black", lw=0.8)
+        if h_all["count"].nunique() > 1:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))  # 30, not 3×10^1
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("real training images in the class")
+        ax.set_title(f"per-class gain (aug {aug}, {'pretrained' if pt else 'scratch'})")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("test F1 gain vs ratio 0 (paired, 95% CI)")
+    axes[0][-1].legend(fontsize=8)
     return _save(fig, path)
 
 
