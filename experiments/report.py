@@ -250,7 +250,8 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
         for f, per_class in (g.get("filter_kept") or {}).items():
             kept, made = sum(k for k, _ in per_class.values()), sum(n for _, n in per_class.values())
             which = f" (GAN seed {label})" if label else ""
-            out += ["", f"Filter ≥ {f}{which}: kept {kept}/{made} synthetic images ({kept / max(made, 1):.0%}).", ""]
+            out += ["", f"Filter ≥ {f}{which}: kept {kept}/{made} synthetic images ({kept / max(made, 1):.0%})."
+                    + _short_stock(cfg.ratios, counts, per_class), ""]
             out.append(_table(["class", "kept", "generated"], [[c, k, n] for c, (k, n) in per_class.items()]))
     out += ["", "CAS (Classification Accuracy Score, Ravuri & Vinyals 2019): trained on synthetic images only, "
             "tested on the real test set.", ""]
@@ -309,6 +310,21 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
         rows = [[r["cell_id"], str(r["error"])[:200].replace("|", "/")] for _, r in failed.iterrows()]
         out += ["## Failed cells", "", _table(["cell", "error"], rows), ""]
     return "\n".join(out)
+
+
+def _short_stock(ratios: list[str], counts: dict, per_class: dict) -> str:
+    """Which ratios a filtered pool cannot fill: mixing caps a class at its stock, so those arms train on fewer
+    synthetic images than their label says (and several ratios may train on the same images)."""
+    from augment.mixing import quota_for
+
+    short = []
+    for r in (r for r in ratios if r != "0"):
+        need = quota_for(counts, None, r)
+        n = sum(1 for c, (k, _) in per_class.items() if k < need.get(c, 0))
+        if n:
+            short.append(f"{r} ({n} class{'es' if n > 1 else ''})")
+    return (" Too few for ratio " + ", ".join(short) + ": mixing takes what was kept, so these filtered arms hold "
+            "fewer synthetic images than their ratio says.") if short else ""
 
 
 def _clean(o):

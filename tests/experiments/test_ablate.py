@@ -353,6 +353,8 @@ def test_a_filter_added_on_resume_is_prepared_and_only_its_cells_run(setup, monk
     df = pd.read_csv(folder / "results.csv", dtype={"arm": str})
     assert set(df["arm"]) == {"0", "1", "balance", "1@f0.5", "balance@f0.5", "synthetic-only"}
     assert "Filter ≥ 0.5: kept 8/16" in (folder / "summary.md").read_text()
+    # 4 kept per class: ratio 1 asks 8 of class a, balance 6 of class b; the report says those arms fall short
+    assert "Too few for ratio 1 (1 class), balance (1 class)" in (folder / "summary.md").read_text()
 
 
 def test_remedy_axis_runs_real_only_remedies_and_compares_synthetic_with_the_best(setup):
