@@ -12,7 +12,9 @@ from augment.images import load_rgb
 from augment.manifest import load_manifest
 from augment.plots import image_grid, plt, save_figure
 from common.atomic import read_jsonl, write_text
+from experiments.ablate import generators
 from experiments.config import VERDICT_METRICS
+from experiments.report import generator_quality
 
 SCORE_KEYS = {"kid": "KID", "fid": "FID"}  # the flat keys of gen.metrics results
 
@@ -69,8 +71,6 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
     prepared = json.loads((ablation / "prepared.json").read_text(encoding="utf-8"))
     summary = json.loads((ablation / "summary.json").read_text(encoding="utf-8"))
     eda_summary = json.loads((eda / "summary.json").read_text(encoding="utf-8"))
-    from experiments.ablate import generators
-
     first = next(iter(generators(prepared).values()))  # the demo trains one; an ablation with gan_seeds: the first
     gan_run, synth = Path(first["gan_run"]), first["synth"]
     figs = out / "report_figures"
@@ -117,7 +117,7 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
         lines += [f"Fixed-noise samples at the last snapshot (`{last.name}`), one row per class:", "",
                   img(last, "fakes"), ""]
     lines += ["## 3. Real vs synthetic, per class", "", img(grid, "real vs synthetic"), ""]
-    lines += _quality_section(summary, Path(synth) / "quality.json")
+    lines += _quality_section(summary, first)
     lines += ["## 5. Does synthetic data help? (the ablation)", "",
               f"Full tables, p-values and CAS: [`{_rel(ablation / 'summary.md', out)}`]"
               f"({_rel(ablation / 'summary.md', out)}).", ""]
@@ -133,17 +133,17 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
     return write_text(out / "report.md", "\n".join(lines))
 
 
-QUALITY_ROWS = {"diversity_ratio_min": "diversity / real, worst class", "diversity_ratio_mean": "diversity / real, mean",
+QUALITY_ROWS = {"diversity_ratio_min": "diversity / real, worst class",
+                "diversity_ratio_mean": "diversity / real, mean",
                 "agreement_min": "agreement, worst class", "agreement_mean": "agreement, mean"}
 
 
-def _quality_section(summary: dict, path: Path) -> list[str]:
-    """FID/KID beside variety (diversity / the reals') and class (judge agreement): one table, then per class."""
-    from experiments.report import generator_quality
-
+def _quality_section(summary: dict, generator: dict) -> list[str]:
+    """FID/KID beside the generator's variety (diversity / the reals') and class (judge agreement): one table, then
+    per class."""
     fid = {k: v for k, v in (summary.get("fid") or {}).items()
            if k in ("protocol", "extractor", "n_real", "n_fake", *SCORE_KEYS)}
-    q = generator_quality({"synth": str(path.parent)})
+    q = generator_quality(generator)
     rows = [(k, v) for k, v in fid.items()] + [(name, q[k]) for k, name in QUALITY_ROWS.items() if q.get(k) is not None]
     lines = ["## 4. Generator quality: FID/KID beside variety and class", ""]
     if summary.get("fid_error"):
@@ -151,7 +151,7 @@ def _quality_section(summary: dict, path: Path) -> list[str]:
     if rows:
         lines += ["| metric | value |", "| --- | --- |"]
         lines += [f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in rows] + [""]
-    return lines + _quality_lines(path)
+    return lines + _quality_lines(Path(generator["synth"]) / "quality.json")
 
 
 def _quality_lines(path: Path) -> list[str]:

@@ -1,6 +1,7 @@
 """summary.md, summary.json and plots from an ablation folder's results.csv (statistics in experiments.stats)."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -13,16 +14,11 @@ import pandas as pd  # noqa: E402
 
 from common.atomic import atomic_path, write_json, write_text  # noqa: E402
 from experiments import stats  # noqa: E402
+from experiments.ablate import generators  # noqa: E402
 from experiments.analysis import (SETTING, against_best_remedy, is_synthetic, load_results,  # noqa: E402
                                   per_class_gain, size_correlation, treatment_of)
 from experiments.config import VERDICT_METRICS, AblationConfig  # noqa: E402
 from experiments.grid import arms  # noqa: E402
-
-
-def generators(prepared: dict) -> dict[str, dict]:
-    from experiments.ablate import generators as gens
-
-    return gens(prepared)
 
 METRICS = VERDICT_METRICS  # what every cell reports on the held-out test set
 
@@ -52,6 +48,7 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     cas_summary = stats.summarize(cas, by=SETTING, metrics=[m for m in METRICS if m in cas])
     gain = per_class_gain(mix, prepared.get("class_counts", {}))
     corr = size_correlation(gain)
+    quality = {label: generator_quality(g) for label, g in generators(prepared).items()}
 
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
@@ -68,14 +65,14 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
                         "failed": int((df["status"] != "ok").sum()) if len(df) else 0},
               "fid": prepared.get("fid", {}), "fid_error": prepared.get("fid_error"),
               "filter_kept": prepared.get("filter_kept", {}),
-              "generators": {label or "default": generator_quality(g) for label, g in generators(prepared).items()},
+              "generators": {label or "default": q for label, q in quality.items()},
               "vs_best_remedy": {m: p.to_dict("records") for m, p in vs_remedy.items()},
               "summary": summary.to_dict("records"), "paired": {m: p.to_dict("records") for m, p in paired.items()},
               "cas": cas_summary.to_dict("records"), "class_size_correlation": corr.to_dict("records"),
               "plots": [str(p.relative_to(folder)) for p in made]}
     write_json(folder / "summary.json", _clean(report))
     write_text(folder / "summary.md", render_markdown(cfg, prepared, df, summary, paired, verdict, cas_summary,
-                                                      gain, corr, made, folder, vs_remedy))
+                                                      gain, corr, made, folder, vs_remedy, quality))
     return report
 
 
@@ -84,8 +81,6 @@ def generator_quality(g: dict) -> dict:
     q = {}
     path = Path(g["synth"]) / "quality.json" if g.get("synth") else None
     if path is not None and path.is_file():
-        import json
-
         per = json.loads(path.read_text(encoding="utf-8")).get("per_class", {})
         div = [r["diversity_ratio"] for r in per.values() if r.get("diversity_ratio") is not None]
         agree = [r["agreement"] for r in per.values() if r.get("agreement") is not None]
@@ -201,7 +196,8 @@ def _pt(v) -> str:
     return "yes" if bool(v) else "no"
 
 
-def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder, vs_remedy=None) -> str:
+def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder, vs_remedy,
+                    quality) -> str:
     counts = prepared.get("class_counts", {})
     n_cmp = max((len(p) for p in paired.values()), default=0)
     out = [f"# Ablation: {cfg.name}", "", f"**{verdict['line']}**", "",
@@ -232,7 +228,6 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
 
     out += ["## Generator quality beside its usefulness", ""]
     cas_rows = [[r["aug"], _pt(r["pretrained"]), r["metric"], r["n"], _ci(r)] for _, r in cas.iterrows()]
-    quality = {label: generator_quality(g) for label, g in generators(prepared).items()}
     keys = list(dict.fromkeys(k for q in quality.values() for k, v in q.items() if k in ("protocol", "extractor")
                               or isinstance(v, (int, float)) and not isinstance(v, bool)))
     if keys:
