@@ -153,7 +153,8 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--score-metrics", default="kid", show_default=True, help="Metrics to score, the first is the headline.")
 @click.option("--score-extractor", type=click.Choice(["auto", "inception", "effnet-lite0"]), default="auto",
               show_default=True, help="Feature extractor for scoring (auto: inception on GPU, effnet-lite0 on CPU).")
-@click.option("--devices", default=1, show_default=True, help="GPUs (DDP through Lightning Fabric); CPU uses 1.")
+@click.option("--devices", default=1, show_default=True,
+              help="Processes: one per GPU (DDP through Lightning Fabric); without a GPU, N gloo processes on the CPU.")
 @click.option("--workers", "num_workers", default=0, show_default=True, help="Decoding workers for loading images.")
 @click.option("--resume", default=None, help="Run folder to continue exactly (same options; --steps may grow).")
 @click.option("--init-from", default=None, help="GAN checkpoint or run folder to take weights from (step 0).")
@@ -165,7 +166,8 @@ def train_gan_cmd(**kw):
     spec = data_spec(kw)
     kw["size"] = int(kw["size"])
     run = train_gan(GanOptions(data=spec, **kw))
-    click.echo(f"wrote {run}")
+    if run is not None:  # rank 0 only
+        click.echo(f"wrote {run}")
 
 
 @cli.command("synth")
@@ -283,7 +285,8 @@ def _csv_list(value) -> tuple[str, ...]:
 @click.option("--min-delta", default=0.0, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1.")
-@click.option("--devices", default=1, show_default=True, help="GPUs; more than 1 trains with DDP.")
+@click.option("--devices", default=1, show_default=True,
+              help="Processes: one per GPU (DDP); without a GPU, N gloo processes on the CPU.")
 @click.option("--workers", default=None, type=int, help="Data loader workers [default: cores - 1, at most 8].")
 @click.option("--no-progress", is_flag=True, help="No progress bar or per-epoch lines.")
 @click.option("--resume", default=None, help="Continue this run folder exactly (same options).")

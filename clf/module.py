@@ -132,6 +132,7 @@ class ClassifierModule(pl.LightningModule):
         row = {"epoch": self.current_epoch, "stage": self.stages.index(self.stage), "trainable": self.stage.trainable,
                "opt": self.stage.opt, "lr": self.trainer.optimizers[0].param_groups[0]["lr"],
                "loss_fn": self.loss_kind(), "train_loss": float(tr["loss"]) / n, "train_acc": float(tr["correct"]) / n,
+               "train_images": int(n),  # summed over DDP ranks: each saw its own share of the split
                **getattr(self, "_val", {}), "time_s": round(time.time() - self._t0, 2)}
         self.history.append(row)
         if self.trainer.is_global_zero and self.on_epoch_end_fn is not None:

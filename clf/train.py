@@ -55,8 +55,10 @@ def check_options(o: TrainOptions) -> None:
         raise UserError(f"--epochs {o.epochs}: must be ≥ 1")
     if o.val_data and o.val_fraction not in (None, 0.2):
         raise UserError("--val-data and --val are alternatives; give one")
-    if o.devices > 1 and not torch.cuda.is_available():
-        raise UserError(f"--devices {o.devices}: several devices need CUDA GPUs; none is visible")
+    if o.devices < 1:
+        raise UserError(f"--devices {o.devices}: must be at least 1")
+    if torch.cuda.is_available() and o.devices > torch.cuda.device_count():
+        raise UserError(f"--devices {o.devices}: only {torch.cuda.device_count()} GPU(s) visible; lower --devices")
     interpolation(o.upscale)  # a typo fails before any run folder
     from clf.data import check_mix
     from clf.freeze import parse_stages
@@ -118,20 +120,24 @@ def _metrics_csv_writer(run_dir: Path, quiet: bool):
 
 
 def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_epochs: int):
-    """A Lightning Trainer: CUDA + AMP (+ DDP with --devices N) when present, CPU otherwise; no loggers."""
+    """A Lightning Trainer: CUDA + AMP when present, CPU otherwise; DDP with --devices N on either; no loggers.
+
+    DDP on CPU (gloo processes) is the multi-GPU code path run where no GPU is, for checking it, not for speed.
+    """
     import lightning.pytorch as pl
 
     from clf.checkpoint import AtomicCheckpointIO
-    from common.device import pick_device
+    from common.device import pick_device, share_cpu_threads
     from common.progress import on_terminal
 
     dev = pick_device(o.device)
     precision = "32-true"
     if dev.type == "cuda":
         precision = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    kw = dict(accelerator="gpu" if dev.type == "cuda" else "cpu",
-              devices=o.devices if dev.type == "cuda" else 1,
+    kw = dict(accelerator="gpu" if dev.type == "cuda" else "cpu", devices=o.devices,
               strategy="ddp" if o.devices > 1 else "auto")
+    if dev.type == "cpu" and o.devices > 1:
+        share_cpu_threads(o.devices)
     if dev.type == "cuda" and dev.index is not None and o.devices == 1:
         kw["devices"] = [dev.index]
     return pl.Trainer(max_epochs=total_epochs, precision=precision, gradient_clip_val=o.clip_grad,
@@ -194,6 +200,9 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     # Lightning writes its progress bar and notes to stdout; keep stdout for the one result line.
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*(LeafSpec|exists and is not empty|does not have many workers|in eval mode at the start)")
+        # Under DDP the validation metrics come from all-gathered predictions (the same on every rank), so
+        # Lightning's advice to sync them again does not apply; all_gather's deprecation is Lightning's own.
+        warnings.filterwarnings("ignore", message=r".*(sync_dist=True|all_gather is deprecated)")
         trainer.fit(module, train_dl, val_dl, ckpt_path=str(ckpt_path) if ckpt_path else None, weights_only=False)
     return module, trainer
 
@@ -248,7 +257,7 @@ def train(o: TrainOptions) -> Path | None:
         run_dir = next_run_dir(o.out, run_desc(o, _default_size(o.model, o.size)))
         os.environ["SYNTHMIX_RUN_DIR"] = str(run_dir)
     with discard_on_error(run_dir, made_root, active=not o.resume and rank == 0):
-        frames = load_frames(label_map=probe_lm, report_dir=run_dir, **frames_args)
+        frames = load_frames(label_map=probe_lm, report_dir=run_dir if rank == 0 else None, **frames_args)
         lm = frames.label_map
         seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
         model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)

@@ -32,3 +32,12 @@ def default_workers() -> int:
 
     n = os.cpu_count() or 1
     return max(0, min(8, n - 1))
+
+
+def share_cpu_threads(processes: int) -> int:
+    """Split the cores between DDP processes on one CPU machine (each would otherwise take them all)."""
+    import os
+
+    n = max(1, (os.cpu_count() or 1) // processes)
+    torch.set_num_threads(n)
+    return n

@@ -73,18 +73,24 @@ def check_options(opts: GanOptions) -> None:
 
 
 def make_fabric(devices: int):
-    """Fabric on CUDA (bf16 or fp16 mixed precision; DDP for several GPUs) or on one CPU process (32-bit)."""
+    """Fabric on CUDA (bf16 or fp16 mixed precision; DDP for several GPUs) or on the CPU (32-bit).
+
+    `devices > 1` without a GPU runs DDP as gloo processes on the CPU: the multi-GPU code path, exercised where
+    no GPU is (tests, a laptop), for checking it rather than for speed.
+    """
     from lightning.fabric import Fabric
 
+    strategy = "ddp" if devices > 1 else "auto"
     if torch.cuda.is_available():
         if devices > torch.cuda.device_count():
             raise UserError(f"--devices {devices}: only {torch.cuda.device_count()} GPU(s) visible; lower --devices")
         precision = "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-        strategy = "ddp" if devices > 1 else "auto"
         return Fabric(accelerator="cuda", devices=devices, precision=precision, strategy=strategy)
     if devices > 1:
-        raise UserError(f"--devices {devices}: no GPU visible; on CPU train with --devices 1")
-    return Fabric(accelerator="cpu", devices=1, precision="32-true")
+        from common.device import share_cpu_threads
+
+        share_cpu_threads(devices)
+    return Fabric(accelerator="cpu", devices=devices, precision="32-true", strategy=strategy)
 
 
 def run_desc(opts: GanOptions) -> str:
@@ -100,8 +106,8 @@ def _arch(opts: GanOptions) -> dict:
             "g_cond": opts.g_cond, "d_arch": opts.d_arch}
 
 
-def train_gan(opts: GanOptions) -> Path:
-    """Train (or resume) a conditional or per-class DCGAN; return the run folder."""
+def train_gan(opts: GanOptions) -> Path | None:
+    """Train (or resume) a conditional or per-class DCGAN; return the run folder (None on DDP ranks > 0)."""
     from augment.labels import LabelMap
     from augment.spec import load_dataset
 
@@ -184,7 +190,7 @@ def train_gan(opts: GanOptions) -> Path:
         snapshot(run_dir, step, pairs, watch)
 
     _loop(run_dir, step, pairs, real, sampler, watch, opts, names, fabric)
-    return run_dir
+    return run_dir if rank0 else None
 
 
 def _jsonl(row: dict) -> str:
@@ -235,52 +241,83 @@ def _checkpoint(step: int, pairs: list[GanPair], opts: GanOptions, names: list[s
             "data_state": {"sampler": "StepSampler", "seed": opts.seed, "next_step": step}}
 
 
+def _on_device(real: RealImages, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training images where the steps run: on a GPU once (no host copy per step) when they fit easily."""
+    if device.type != "cuda":
+        return real.images, real.targets
+    free, _ = torch.cuda.mem_get_info(device)
+    if real.images.nbytes < free // 4:
+        return real.images.to(device), real.targets.to(device)
+    return real.images.pin_memory(), real.targets.pin_memory()  # too big: pinned, so copies overlap the steps
+
+
+def _log_row(step: int, acc: dict[str, list[torch.Tensor]], fabric) -> dict:
+    """Interval means of the device-side losses over every rank, read in one transfer (the interval's one sync)."""
+    keys = list(acc)
+    means = torch.stack([torch.stack(acc[k]).double().mean() for k in keys])
+    if fabric.world_size > 1:  # every rank's batches, not rank 0's alone
+        means = fabric.all_reduce(means, reduce_op="mean")
+    return {"step": step, **dict(zip(keys, means.tolist()))}
+
+
 def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, sampler: StepSampler, watch: Watch,
           opts: GanOptions, names: list[str], fabric) -> None:
     from tqdm import tqdm
 
     from common.progress import progress_bar
 
-    rank0 = fabric.is_global_zero
+    rank0, one_process = fabric.is_global_zero, fabric.world_size == 1
     scorer = Scorer(run_dir, pairs, real, opts, names, fabric.device) if opts.score_every and rank0 else None
-    acc: dict[str, list[float]] = defaultdict(list)
+    images, targets = _on_device(real, fabric.device)
+    acc: dict[str, list[torch.Tensor]] = defaultdict(list)  # device tensors until the next log row
     n_images = opts.batch * len(pairs) * fabric.world_size
     t_start = time.perf_counter()
+    t_mark, n_mark = t_start, 0  # training steps since the last log row or snapshot, and when they began
     bar = progress_bar(total=opts.steps, initial=step, desc="train-gan", unit="step", disable=not (opts.progress and rank0),
                dynamic_ncols=True)
     while step < opts.steps:
-        t0 = time.perf_counter()
         for k, pair in enumerate(pairs):
-            idx = torch.from_numpy(sampler.indices(step, None if pair.conditional else k))
-            x = to_float(real.images[idx]).to(fabric.device, non_blocking=True)
-            y = real.targets[idx].to(fabric.device, non_blocking=True)
+            idx = torch.from_numpy(sampler.indices(step, None if pair.conditional else k)).to(images.device)
+            x = to_float(images[idx]).to(fabric.device, non_blocking=True)
+            y = targets[idx].to(fabric.device, non_blocking=True)
             for key, v in pair.train_step(x, y, step).items():
                 acc[key].append(v)
         step += 1
-        dt = time.perf_counter() - t0
-        acc["step_time"].append(dt)
+        n_mark += 1
         bar.update(1)
-        # A deadline ends the run like its last step would (stats, snapshot, checkpoint); ranks agree on it.
-        out_of_time = opts.max_minutes > 0 and bool(fabric.broadcast(time.perf_counter() - t_start
-                                                                     >= 60 * opts.max_minutes))
+        # A deadline ends the run like its last step would (stats, snapshot, checkpoint). One process reads its
+        # own clock; several agree on it through a collective, so only at log steps, never every step.
+        out_of_time = False
+        if opts.max_minutes > 0 and (one_process or step % opts.log_every == 0):
+            out_of_time = time.perf_counter() - t_start >= 60 * opts.max_minutes
+            if not one_process:
+                out_of_time = bool(fabric.broadcast(out_of_time))
         last = step == opts.steps or out_of_time
         if step % opts.log_every == 0 or last:
-            row = {"step": step, **{k: float(np.mean(v)) for k, v in acc.items()}}
+            row = _log_row(step, acc, fabric)
+            # Wall time over the interval, after the read above waited for the device: per-step host clocks
+            # would time kernel launches, not kernels.
+            row["step_time"] = (time.perf_counter() - t_mark) / n_mark
             row["images_per_s"] = n_images / row["step_time"]
             row["elapsed_s"] = time.perf_counter() - t_start
+            if fabric.device.type == "cuda":
+                row["peak_mem_mb"] = torch.cuda.max_memory_allocated(fabric.device) / 2 ** 20
             bar.set_postfix(D=f"{row['loss_d']:.3f}", G=f"{row['loss_g']:.3f}", img_s=f"{row['images_per_s']:.0f}",
                             refresh=False)  # the bar's own interval decides when a line is written
             if rank0:
                 append_jsonl(run_dir / "stats.jsonl", row)
             acc.clear()
-        score_now = scorer is not None and step % opts.score_every == 0
-        if rank0 and (step % opts.snapshot_every == 0 or last or score_now):
-            snapshot(run_dir, step, pairs, watch)
-            save_checkpoint(run_dir / "last.pt", _checkpoint(step, pairs, opts, names))
-            plot_losses(read_jsonl(run_dir / "stats.jsonl"), run_dir / "losses.png")
-        if score_now:
-            scorer(step)  # after the snapshot, so last.pt is the checkpoint that was measured
-        fabric.barrier()
+            t_mark, n_mark = time.perf_counter(), 0
+        score_now = opts.score_every > 0 and step % opts.score_every == 0
+        if step % opts.snapshot_every == 0 or last or score_now:
+            if rank0:
+                snapshot(run_dir, step, pairs, watch)
+                save_checkpoint(run_dir / "last.pt", _checkpoint(step, pairs, opts, names))
+                plot_losses(read_jsonl(run_dir / "stats.jsonl"), run_dir / "losses.png")
+                if scorer is not None and score_now:
+                    scorer(step)  # after the snapshot, so last.pt is the checkpoint that was measured
+            fabric.barrier()  # the other ranks wait while rank 0 writes; a no-op on one process
+            t_mark, n_mark = time.perf_counter(), 0
         if out_of_time:
             tqdm.write(f"train-gan: --max-minutes {opts.max_minutes} reached at step {step}; resume with "
                        "--resume to train on")
