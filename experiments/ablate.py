@@ -30,11 +30,12 @@ import click
 
 from common.atomic import file_lock, write_json
 from common.errors import UserError
-from experiments.cells import CellInputs, fid_options, gan_options, synth_options, train_options
-from experiments.config import AblationConfig, load_config, resolve_path
+from experiments.cells import CellInputs, fid_options, gan_options, load_ablation_config, synth_options, train_options
+from experiments.config import AblationConfig, resolve_path
 from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
 from experiments.grid import build_cells, parse_shard, shard_indexed
 from experiments.jobs import Job, write_job
+from experiments.prepared import generators, synth_folders
 from experiments.records import cell_row, finished_ids, read_records, write_results_csv
 
 
@@ -78,7 +79,7 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     from common.outputs import check_out_dir
     from common.runs import check_same_options, read_config, write_config
 
-    cfg = load_config(opts.config)
+    cfg = load_ablation_config(opts.config)
     check_out_dir(opts.out)
     ex = exec_options(opts, cfg)
     i, n = parse_shard(opts.shard)
@@ -257,19 +258,6 @@ def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo)
     if not path.exists() or json.dumps(prepared, sort_keys=True) != before:
         write_json(path, prepared)
     return prepared
-
-
-def generators(prepared: dict) -> dict[str, dict]:
-    """The prepared generators by seed label ("" for the one generator of a grid without gan_seeds)."""
-    return prepared["gans"] if "gans" in prepared else {"": prepared}
-
-
-def synth_folders(prepared: dict) -> dict[str, str]:
-    """Every prepared synthetic folder by its cells' Cell.synth_key."""
-    from experiments.grid import synth_key
-
-    return {synth_key(f, int(s) if s else None): path for s, g in generators(prepared).items()
-            for f, path in (g.get("synth_by_filter") or {}).items()}
 
 
 def _prepare_generator(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: dict, g: dict,

@@ -204,30 +204,30 @@ def test_synth_count_covers_largest_ratio_balance_cas_and_filters(setup):
 
 
 def test_config_refuses_unknown_and_owned_options_at_load(setup):
-    from experiments.config import load_config
+    from experiments.cells import load_ablation_config
 
     config, _, _, _ = setup
     with pytest.raises(UserError, match="classifier.options: unknown train option 'batchsize'"):
-        load_config(config(classifier={"model": "test_resnet", "options": {"batchsize": 4}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"batchsize": 4}}))
     with pytest.raises(UserError, match="classifier.options: 'seed' is set by the ablation"):
-        load_config(config(classifier={"model": "test_resnet", "options": {"seed": 4}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"seed": 4}}))
     with pytest.raises(UserError, match="gan.train: unknown train-gan option 'stepz'"):
-        load_config(config(gan={"train": {"stepz": 3}}))
+        load_ablation_config(config(gan={"train": {"stepz": 3}}))
     with pytest.raises(UserError, match="classifier.model 'resnet_nope': not a timm model"):
-        load_config(config(classifier={"model": "resnet_nope"}))
+        load_ablation_config(config(classifier={"model": "resnet_nope"}))
     with pytest.raises(UserError, match="--select 'f2'"):  # the part's own check, run at load
-        load_config(config(classifier={"model": "test_resnet", "options": {"select": "f2"}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"select": "f2"}}))
     with pytest.raises(UserError, match="grid.filter 'high'"):
-        load_config(config(grid={"filter": ["none", "high"], "seeds": [0, 1, 2]}))
+        load_ablation_config(config(grid={"filter": ["none", "high"], "seeds": [0, 1, 2]}))
     with pytest.raises(UserError, match="classifier.options: stages '3:head:adamw:1e-3' should be a list"):
-        load_config(config(classifier={"model": "test_resnet", "options": {"stages": "3:head:adamw:1e-3"}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"stages": "3:head:adamw:1e-3"}}))
     # what YAML users write and the parts accept: an empty section, 1e-3 (text to YAML), seeds as a range
-    cfg = load_config(config(classifier={"model": "test_resnet", "options": None}, cas={"seeds": "0-2"}))
+    cfg = load_ablation_config(config(classifier={"model": "test_resnet", "options": None}, cas={"seeds": "0-2"}))
     assert cfg.classifier.options == {} and cfg.cas.seeds == [0, 1, 2]
     from experiments.cells import CellInputs, train_options
     from experiments.grid import build_cells
 
-    cfg = load_config(config(classifier={"model": "test_resnet", "options": {"lr": "1e-3"}}))
+    cfg = load_ablation_config(config(classifier={"model": "test_resnet", "options": {"lr": "1e-3"}}))
     assert train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").lr == 0.001
 
 
@@ -379,7 +379,7 @@ def test_remedy_axis_runs_real_only_remedies_and_compares_synthetic_with_the_bes
 
 
 def test_gan_seed_axis_trains_a_generator_per_seed_and_the_gain_must_survive_both(setup):
-    from experiments.config import load_config
+    from experiments.cells import load_ablation_config
 
     config, opts, count, calls = setup
     grid = {"ratios": [0, 1], "gan_seeds": [0, 1], "remedy": ["none", "balanced_sampler"], "augs": ["none"],
@@ -401,16 +401,16 @@ def test_gan_seed_axis_trains_a_generator_per_seed_and_the_gain_must_survive_bot
     assert {r["ratio"] for r in rep["paired"]["test_acc"]} == {"0+balanced_sampler", "1/g0", "1/g1"}
     # a seed in gan.train beside the axis, or an existing generator, is refused at load
     with pytest.raises(UserError, match="gan.train: seed is set by grid.gan_seeds"):
-        load_config(config(grid=grid, gan={"train": {"steps": 3, "seed": 4}}))
+        load_ablation_config(config(grid=grid, gan={"train": {"steps": 3, "seed": 4}}))
     with pytest.raises(UserError, match="grid.gan_seeds: trains one generator per seed"):
-        load_config(config(grid=grid, gan={"run": "somewhere"}))
+        load_ablation_config(config(grid=grid, gan={"run": "somewhere"}))
     with pytest.raises(UserError, match="balanced_sampler is a grid.remedy arm"):
-        load_config(config(grid={**grid, "remedy": ["none", "balanced_sampler"]},
+        load_ablation_config(config(grid={**grid, "remedy": ["none", "balanced_sampler"]},
                            classifier={"model": "test_resnet", "options": {"balanced_sampler": True}}))
     with pytest.raises(UserError, match="grid.remedy"):
-        load_config(config(grid={**grid, "remedy": ["oversample"]}))
+        load_ablation_config(config(grid={**grid, "remedy": ["oversample"]}))
     with pytest.raises(UserError, match="grid.gan_seeds: empty"):
-        load_config(config(grid={**grid, "gan_seeds": []}))
+        load_ablation_config(config(grid={**grid, "gan_seeds": []}))
 
 
 def test_remedies_and_a_generator_seed_added_on_resume_run_only_their_cells(setup):
