@@ -229,6 +229,14 @@ def test_config_refuses_unknown_and_owned_options_at_load(setup):
 
     cfg = load_ablation_config(config(classifier={"model": "test_resnet", "options": {"lr": "1e-3"}}))
     assert train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").lr == 0.001
+    # TensorBoard is on in every part unless a section turns it off
+    from experiments.cells import gan_options
+
+    assert train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").tensorboard
+    cfg = load_ablation_config(config(classifier={"model": "test_resnet", "options": {"tensorboard": False}},
+                                      gan={"train": {"steps": 3, "tensorboard": False}}))
+    assert not train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").tensorboard
+    assert not gan_options(cfg, "t", "runs").tensorboard
 
 
 def test_cli_ablate_dry_run_and_user_errors(setup, tmp_path):
