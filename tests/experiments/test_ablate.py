@@ -8,6 +8,7 @@ parts (train-gan, synth, fid, train) as local submitit processes, and one drives
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -165,6 +166,35 @@ def test_failing_cell_is_recorded_and_the_grid_goes_on(setup):
     assert count("train") - before == 9
 
 
+def test_the_console_off_a_terminal_is_short_lines_a_person_reads(setup, capsys):
+    """As a long job's log usually is (captured: not a terminal): one short line per job naming what tells it from
+    the others, no progress line for work under a second, metrics at 4 significant digits."""
+    import re
+
+    config, opts, _, _ = setup
+    lines: list[str] = []
+    folder = run_ablation(opts(config(augs=("heavy", "none"), cas={"aug": "none"})), echo=lines.append)
+    captured = capsys.readouterr()
+    console = lines + captured.out.splitlines() + captured.err.splitlines()
+    assert not [ln for ln in console if len(ln) > 200]
+    bars = re.compile(r"\d+%\||\d+/\d+ \[|it/s|image/s|synth [ab]\b")
+    assert not [ln for ln in console if bars.search(ln)]  # the fake synth's sub-second bars said nothing
+    # each preparation job: one line with its few settings, not its whole options
+    assert "  $ train-gan: steps=3 (all options: jobs/train-gan.json)" in console
+    assert "  $ synth: all_classes=True n=8 (all options: jobs/synth.json)" in console
+    assert "  $ fid: extractor=effnet-lite0 (all options: jobs/fid.json)" in console
+    # each cell: its result with metrics at 4 significant digits; a failure with its cause and its log
+    done = [ln for ln in console if re.match(r"\[ablate\] mix-r1-none-scratch-s2: ", ln)]
+    assert done and re.search(r"test_acc=0\.672 test_macro_f1=0\.572 \(\d+ s\) \[\d+/\d+\]$", done[0]), done
+    assert any(re.match(r"\[ablate\] mix-r0-heavy-scratch-s0: FAILED \(RuntimeError: boom\); see "
+                        r"logs/mix-r0-heavy-scratch-s0\.log", ln) for ln in console)
+    # a cell's log opens with the options that differ between the grid's cells; its job file holds them all
+    first = (folder / "logs" / "mix-r1-none-scratch-s2.log").read_text().splitlines()[0]
+    assert first == ("$ train mix-r1-none-scratch-s2: data=train synth=synth ratio=1 aug=none seed=2 "
+                     "(all options: jobs/mix-r1-none-scratch-s2.json)")
+    assert json.loads((folder / "jobs" / "mix-r1-none-scratch-s2.json").read_text())["options"]["lr"] == 1e-3
+
+
 def test_shards_into_one_folder_run_every_cell_once(setup):
     config, opts, count, calls = setup
     cfg = config()
@@ -285,6 +315,9 @@ def test_real_parts_as_local_processes_with_a_filter_arm(tmp_path, monkeypatch):
     counts = json.loads(open(f"{run}/metrics.json").read())["class_counts"]
     assert all(counts[c]["synthetic"] == min(counts[c]["real"], kept[c][0]) for c in counts)
     assert any("train-gan" in ln for ln in lines)  # the GAN's progress reached the console
+    assert not [ln for ln in lines if len(ln) > 200]
+    # `tensorboard --logdir` on the ablation folder finds the GAN's and every cell's curves
+    assert list(Path(prepared["gan_run"]).glob("events.out.tfevents.*")) and list(Path(run).glob("events.out.*"))
 
 
 def test_slurm_path_through_submitit_and_its_dry_run(setup, monkeypatch):
