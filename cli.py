@@ -158,6 +158,8 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--workers", "num_workers", default=0, show_default=True, help="Decoding workers for loading images.")
 @click.option("--resume", default=None, help="Run folder to continue exactly (same options; --steps may grow).")
 @click.option("--init-from", default=None, help="GAN checkpoint or run folder to take weights from (step 0).")
+@click.option("--tensorboard/--no-tensorboard", default=True, show_default=True,
+              help="TensorBoard curves and sample grids in the run folder (`tensorboard --logdir runs`).")
 def train_gan_cmd(**kw):
     """Train a conditional (or per-class) DCGAN with DiffAugment and EMA; writes a run folder."""
     from gen.options import GanOptions
@@ -289,6 +291,8 @@ def _csv_list(value) -> tuple[str, ...]:
               help="Processes: one per GPU (DDP); without a GPU, N gloo processes on the CPU.")
 @click.option("--workers", default=None, type=int, help="Data loader workers [default: cores - 1, at most 8].")
 @click.option("--no-progress", is_flag=True, help="No progress bar or per-epoch lines.")
+@click.option("--tensorboard/--no-tensorboard", default=True, show_default=True,
+              help="TensorBoard curves and figures in the run folder (`tensorboard --logdir runs`).")
 @click.option("--resume", default=None, help="Continue this run folder exactly (same options).")
 @click.option("--out", default="runs", show_default=True, help="Folder for run folders.")
 def train_cmd(no_progress, stages, **kw):

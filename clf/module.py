@@ -100,7 +100,8 @@ class ClassifierModule(pl.LightningModule):
         self._tr["loss"] += loss.detach().float() * len(y)
         self._tr["correct"] += (logits.detach().argmax(1) == y).sum().float()
         self._tr["n"] += len(y)
-        self.log("loss", loss.detach(), prog_bar=True, on_step=True, on_epoch=False)
+        # logger=False: the progress bar's; TensorBoard gets the epoch rows (one x axis, the epoch, for every curve)
+        self.log("loss", loss.detach(), prog_bar=True, on_step=True, on_epoch=False, logger=False)
         return loss
 
     def validation_step(self, batch, batch_idx):
@@ -124,7 +125,7 @@ class ClassifierModule(pl.LightningModule):
         self._val = {"val_loss": float(loss) / max(len(y), 1), **{f"val_{k}": m[k] for k in
                                                                   ("acc", "macro_f1", "micro_f1", "hier_acc")}}
         for k, v in self._val.items():
-            self.log(k, v, prog_bar=k in ("val_acc", f"val_{self.opts.select}"), sync_dist=False)
+            self.log(k, v, prog_bar=k in ("val_acc", f"val_{self.opts.select}"), sync_dist=False, logger=False)
 
     def on_train_epoch_end(self):
         tr = {k: self.trainer.strategy.reduce(v.clone(), reduce_op="sum") for k, v in self._tr.items()}
@@ -137,6 +138,10 @@ class ClassifierModule(pl.LightningModule):
         self.history.append(row)
         if self.trainer.is_global_zero and self.on_epoch_end_fn is not None:
             self.on_epoch_end_fn(self.history)
+        if self.trainer.is_global_zero and self.logger is not None:
+            from clf.curves import epoch_curves
+
+            self.logger.log_metrics(epoch_curves(row), step=self.current_epoch)
 
     def _reset_epoch_stats(self):
         self._tr = {k: torch.zeros((), device=self.device) for k in ("loss", "correct", "n")}

@@ -58,6 +58,7 @@ class TrainOptions:
     devices: int = 1                     # GPUs; > 1 uses DDP
     workers: int | None = None
     progress: bool = True
+    tensorboard: bool = True             # TensorBoard event files in the run folder (needs the tensorboard package)
     resume: str | None = None            # a run folder: continue it exactly
 
 

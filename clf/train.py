@@ -24,7 +24,7 @@ class _DropTips(logging.Filter):
 
 logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropTips())
 
-RESUME_IGNORE = ("resume", "progress", "workers", "device", "out")
+RESUME_IGNORE = ("resume", "progress", "workers", "device", "out", "tensorboard")
 
 
 def check_options(o: TrainOptions) -> None:
@@ -119,8 +119,9 @@ def _metrics_csv_writer(run_dir: Path, quiet: bool):
     return write
 
 
-def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_epochs: int):
-    """A Lightning Trainer: CUDA + AMP when present, CPU otherwise; DDP with --devices N on either; no loggers.
+def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_epochs: int, logger=False):
+    """A Lightning Trainer: CUDA + AMP when present, CPU otherwise; DDP with --devices N on either; `logger`:
+    TensorBoard's (clf.curves.trainer_logger) or False.
 
     DDP on CPU (gloo processes) is the multi-GPU code path run where no GPU is, for checking it, not for speed.
     """
@@ -141,7 +142,7 @@ def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_
     if dev.type == "cuda" and dev.index is not None and o.devices == 1:
         kw["devices"] = [dev.index]
     return pl.Trainer(max_epochs=total_epochs, precision=precision, gradient_clip_val=o.clip_grad,
-                      callbacks=callbacks, logger=False, enable_checkpointing=run_dir is not None,
+                      callbacks=callbacks, logger=logger, enable_checkpointing=run_dir is not None,
                       enable_model_summary=False, num_sanity_val_steps=0,
                       # in a log file the per-epoch lines are the progress; a bar there is a wall of redraws
                       enable_progress_bar=o.progress and on_terminal(),
@@ -157,6 +158,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
 
     from augment.datasets import ManifestDataset, class_weights
     from augment.presets import create_transform
+    from clf.curves import trainer_logger
     from clf.data import make_loader
     from clf.freeze import parse_stages
     from clf.module import ClassifierModule, EpochAugmentSeed
@@ -195,11 +197,12 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     module = ClassifierModule(model, lm, o, stages, cw, meta,
                               on_epoch_end=_metrics_csv_writer(run_dir, not o.progress) if run_dir else None,
                               ddp=o.devices > 1)
-    trainer = build_trainer(o, run_dir, callbacks, total)
+    trainer = build_trainer(o, run_dir, callbacks, total, trainer_logger(run_dir, o.tensorboard, ckpt_path))
     pl.seed_everything(o.seed, workers=True, verbose=False)
     # Lightning writes its progress bar and notes to stdout; keep stdout for the one result line.
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*(LeafSpec|exists and is not empty|does not have many workers|in eval mode at the start)")
+        warnings.filterwarnings("ignore", message=r".*(LeafSpec|exists and is not empty|does not have many workers|"
+                                                  r"in eval mode at the start|smaller than the logging interval)")
         # Under DDP the validation metrics come from all-gathered predictions (the same on every rank), so
         # Lightning's advice to sync them again does not apply; all_gather's deprecation is Lightning's own.
         warnings.filterwarnings("ignore", message=r".*(sync_dist=True|all_gather is deprecated)")
@@ -296,4 +299,7 @@ def train(o: TrainOptions) -> Path | None:
                 "run_dir": str(run_dir)})
     plot_curves(history, run_dir, o.select)
     write_json(run_dir / "metrics.json", res)
+    from clf.curves import log_results
+
+    log_results(trainer.logger, run_dir, res, step=best_epoch)
     return run_dir

@@ -30,11 +30,12 @@ import click
 
 from common.atomic import file_lock, write_json
 from common.errors import UserError
-from experiments.cells import CellInputs, fid_options, gan_options, synth_options, train_options
-from experiments.config import AblationConfig, load_config, resolve_path
+from experiments.cells import CellInputs, fid_options, gan_options, load_ablation_config, synth_options, train_options
+from experiments.config import AblationConfig, resolve_path
 from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
 from experiments.grid import build_cells, parse_shard, shard_indexed
-from experiments.jobs import Job, write_job
+from experiments.jobs import Job, brief, shown, varying_keys, write_job
+from experiments.prepared import generators, synth_folders
 from experiments.records import cell_row, finished_ids, read_records, write_results_csv
 
 
@@ -78,7 +79,7 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     from common.outputs import check_out_dir
     from common.runs import check_same_options, read_config, write_config
 
-    cfg = load_config(opts.config)
+    cfg = load_ablation_config(opts.config)
     check_out_dir(opts.out)
     ex = exec_options(opts, cfg)
     i, n = parse_shard(opts.shard)
@@ -120,12 +121,12 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
         rec = json.loads(rec_file.read_text(encoding="utf-8")) if rec_file.exists() else {}
         if res["status"] == "ok":
             ok += 1
-            echo(f"[ablate] {res['name']}: test_acc={rec.get('test_acc')} test_macro_f1={rec.get('test_macro_f1')} "
-                 f"({res['seconds']:.0f} s) [{ok + failed}/{len(files)}]")
+            scores = " ".join(f"{k}={shown(rec[k])}" for k in ("test_acc", "test_macro_f1") if k in rec)
+            echo(f"[ablate] {res['name']}: {scores} ({res['seconds']:.0f} s) [{ok + failed}/{len(files)}]")
         else:
             failed += 1
-            echo(f"[ablate] {res['name']}: FAILED ({res['error'][:300]}); see {folder / 'logs' / res['name']}.log "
-                 f"[{ok + failed}/{len(files)}]")
+            error = res["error"] if len(res["error"]) <= 100 else res["error"][:99] + "…"  # the log holds it whole
+            echo(f"[ablate] {res['name']}: FAILED ({error}); see logs/{res['name']}.log [{ok + failed}/{len(files)}]")
         write_results_csv(folder)
 
     results = run_jobs(files, folder, ex, timeout_s=cfg.classifier.timeout_s, echo=echo, name=f"synthmix-{cfg.name}",
@@ -141,7 +142,7 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
 
     rep = write_report(folder, cfg, prepared)
     echo(f"[ablate] {rep['verdict_line']}")
-    echo(f"[ablate] wrote {folder / 'results.csv'}, {folder / 'summary.md'}, plots in {folder / 'plots'}")
+    echo(f"[ablate] wrote results.csv, summary.md and plots/ in {folder}")
     return folder
 
 
@@ -152,6 +153,8 @@ def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: Exe
     done = finished_ids(folder) if resume else set()
     busy = still_running(folder) if resume else set()  # also when a Slurm grid is collected from elsewhere
     fixed = {"model": cfg.classifier.model, "epochs": cfg.classifier.epochs, "size": cfg.classifier.size}
+    options = {cell.id: train_options(cell, inputs, cfg, folder / "train_runs") for _, cell in indexed}
+    varying = varying_keys(list(options.values()))  # what a cell's one line names: what tells it from the others
     files = []
     for k, (index, cell) in enumerate(indexed, 1):
         if cell.id in done or cell.id in busy:
@@ -160,8 +163,9 @@ def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: Exe
             continue
         log = folder / "logs" / f"{cell.id}.log"
         log.unlink(missing_ok=True)  # a retried cell starts afresh (write_job drops its old result)
-        files.append(write_job(Job(cell.id, "train", train_options(cell, inputs, cfg, folder / "train_runs"),
-                                   str(log), {"folder": str(folder), "row": cell_row(cell, index, fixed)}), folder))
+        files.append(write_job(Job(cell.id, "train", options[cell.id], str(log),
+                                   {"folder": str(folder), "row": cell_row(cell, index, fixed)},
+                                   brief=brief(options[cell.id], varying, folder)), folder))
     return files
 
 
@@ -259,19 +263,6 @@ def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo)
     return prepared
 
 
-def generators(prepared: dict) -> dict[str, dict]:
-    """The prepared generators by seed label ("" for the one generator of a grid without gan_seeds)."""
-    return prepared["gans"] if "gans" in prepared else {"": prepared}
-
-
-def synth_folders(prepared: dict) -> dict[str, str]:
-    """Every prepared synthetic folder by its cells' Cell.synth_key."""
-    from experiments.grid import synth_key
-
-    return {synth_key(f, int(s) if s else None): path for s, g in generators(prepared).items()
-            for f, path in (g.get("synth_by_filter") or {}).items()}
-
-
 def _prepare_generator(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: dict, g: dict,
                        seed: int | None, ex: ExecOptions, echo) -> None:
     """One generator's run, synthetic images, filtered manifests and FID/KID into `g` (files under `gfolder`)."""
@@ -363,7 +354,7 @@ def _prepare_synth(cfg: AblationConfig, folder: Path, gfolder: Path, counts: dic
     synth = gfolder / "synth"
     if not (synth / "manifest.csv").exists():
         n = gc.synth_n if gc.synth_n != "auto" else synth_per_class(cfg, counts)
-        echo(f"[ablate] generating {n} images per class from {run} ...")
+        echo(f"[ablate] generating {n} images per class from {shown(run, folder)} ...")
         _run_prep(Job(f"synth{tag}", "synth", synth_options(cfg, run, n, synth),
                       str(folder / "logs" / f"synth{tag}.log")), folder, ex, echo)
     return str(synth)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from augment.mixing import BALANCE, parse_ratio
 from augment.spec import DataSpec
 from common.errors import UserError
-from experiments.config import REMEDIES, AblationConfig
-from experiments.grid import Cell
+from experiments.config import REMEDIES, AblationConfig, load_config
+from experiments.grid import Cell, build_cells
 
 if TYPE_CHECKING:  # the parts are imported where used: a config check need not load the GAN stack
     from clf.options import TrainOptions
@@ -128,7 +128,6 @@ def check_part_options(cfg: AblationConfig) -> None:
     import timm
 
     from clf.train import check_options as check_train
-    from experiments.grid import build_cells
 
     if not timm.is_model(cfg.classifier.model):
         raise UserError(f"config classifier.model {cfg.classifier.model!r}: not a timm model; see timm.list_models()")
@@ -144,3 +143,11 @@ def check_part_options(cfg: AblationConfig) -> None:
         check_gan(gan_options(cfg, "<train>", scratch))
     synth_options(cfg, "<run>", 1, scratch)
     fid_options(cfg, "<real>", "<fake>", scratch)
+
+
+def load_ablation_config(path: str | Path) -> AblationConfig:
+    """A config read and validated (experiments.config), with every part's options built and checked by the part:
+    a typo in an option, a model name or a preset fails here, before any folder is made."""
+    cfg = load_config(path)
+    check_part_options(cfg)
+    return cfg

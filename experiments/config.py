@@ -137,7 +137,11 @@ def resolve_path(p: str | None) -> str | None:
 
 
 def load_config(path: str | Path) -> AblationConfig:
-    """Read and validate a YAML config; every mistake is one UserError naming the key and the fix."""
+    """Read and validate a YAML config; every mistake is one UserError naming the key and the fix.
+
+    This checks the config's own keys; `experiments.cells.load_ablation_config` also builds every part's options
+    from it and runs the parts' checks (what `ablate` and `demo` load with).
+    """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"--config {path}: no such file; see experiments/configs/ for examples")
@@ -220,9 +224,6 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     cfg = AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
                          pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid, metric=metric,
                          filters=filters, remedies=remedies, gan_seeds=gan_seeds, slurm=slurm)
-    from experiments.cells import check_part_options
-
-    check_part_options(cfg)  # every part's options built and validated now, before any folder is made
     return cfg
 
 

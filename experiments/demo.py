@@ -15,7 +15,8 @@ from augment.eda import inspect_dataset
 from augment.preview import preview_grid
 from augment.spec import DataSpec
 from experiments.ablate import AblateOptions, ablation_dir, run_ablation
-from experiments.config import REPO_ROOT, load_config
+from experiments.cells import load_ablation_config
+from experiments.config import REPO_ROOT
 from experiments.data_prep import prepare_data
 
 DEMO_CONFIG = REPO_ROOT / "experiments" / "configs" / "demo.yaml"
@@ -40,7 +41,7 @@ def run_demo(out: str | Path, config: str | Path = DEMO_CONFIG) -> Path:
     t0 = time.time()
     out = check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = load_config(config)
+    cfg = load_ablation_config(config)
     click.echo(f"[demo] data: {cfg.data.prepare}")
     paths = prepare_data(cfg.data.prepare)
     spec = DataSpec(paths["train"])

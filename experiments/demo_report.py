@@ -12,7 +12,7 @@ from augment.images import load_rgb
 from augment.manifest import load_manifest
 from augment.plots import image_grid, plt, save_figure
 from common.atomic import read_jsonl, write_text
-from experiments.ablate import generators
+from experiments.prepared import generators
 from experiments.config import VERDICT_METRICS
 from experiments.report import generator_quality
 

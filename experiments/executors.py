@@ -19,7 +19,7 @@ from typing import Callable
 
 from common.errors import UserError
 from experiments.config import REPO_ROOT, SlurmConfig
-from experiments.jobs import result_path, run_job
+from experiments.jobs import LINE_WIDTH, result_path, run_job
 
 EXECUTORS = ("local", "slurm", "debug")
 NO_LIMIT_MIN = 60 * 24 * 7  # submitit's local executor kills a job after 2 minutes unless told otherwise
@@ -91,8 +91,8 @@ def run_jobs(job_files: list[Path], folder: Path, ex: ExecOptions, timeout_s: fl
     """Run the jobs; return their results in order (None when slurm was told not to wait).
 
     `follow` echoes each running job's log lines as they come (the console's progress for a long job; the debug
-    executor runs in this process and shows nothing until the job ends); `on_result` sees every result as it
-    arrives.
+    executor runs in this process, so it echoes a job's lines when the job ends); `on_result` sees every result as
+    it arrives.
     """
     import submitit
 
@@ -103,9 +103,11 @@ def run_jobs(job_files: list[Path], folder: Path, ex: ExecOptions, timeout_s: fl
     sub = Path(folder) / "submitit"
     if ex.kind == "debug":
         executor = submitit.DebugExecutor(folder=sub)
-        results = []
+        results, positions = [], {}
         for f in job_files:
             results.append(executor.submit(run_job, str(f)).result())
+            if follow:  # in this process: the log is echoed once the job is done, as the local executor would
+                _echo_new_lines(f, positions, echo)
             if on_result:
                 on_result(results[-1])
         return results
@@ -232,8 +234,9 @@ def _echo_new_lines(job_file: Path, positions: dict, echo) -> None:
         text = f.read()
         positions[str(job_file)][1] = f.tell()
     for line in text.replace("\r", "\n").splitlines():
-        if line.strip():
-            echo("  " + line.rstrip())
+        if line.strip():  # a library's long line (a warning naming paths) is cut; the log keeps it whole
+            line = "  " + line.rstrip()
+            echo(line if len(line) <= LINE_WIDTH else line[:LINE_WIDTH - 1] + "…")
 
 
 def _record_submitted(folder: Path, job_files: list[Path], ids: list[str]) -> None:

@@ -39,12 +39,72 @@ class Job:
     options: Any
     log: str
     record: dict | None = None           # {"folder": ablation folder, "row": the cell's settings}
+    brief: dict | None = None            # the few options that tell it from the other jobs (default: brief())
 
     def to_dict(self) -> dict:
         from common.runs import options_dict
 
         return {"name": self.name, "command": self.command, "options": options_dict(self.options), "log": self.log,
-                "record": self.record}
+                "record": self.record, "brief": brief(self.options) if self.brief is None else self.brief}
+
+
+LINE_WIDTH = 200  # a job's first line, and every line the console echoes from a job's log, fit on a screen
+
+
+def flat_options(options) -> dict:
+    """options_dict one level flat: {"data": {"data": p, "image_root": r}} -> {"data": p, "data.image_root": r}."""
+    from common.runs import options_dict
+
+    out = {}
+    for k, v in options_dict(options).items():
+        if isinstance(v, dict):
+            out.update({k if sub == k else f"{k}.{sub}": w for sub, w in v.items()})
+        else:
+            out[k] = v
+    return out
+
+
+def shown(value, root: str | Path | None = None) -> str:
+    """A value as a person reads it on the console: 4 significant digits, a path relative to `root` (or its name)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str) and os.sep in value:
+        p = Path(value)
+        if root is not None and p.is_relative_to(root):
+            return str(p.relative_to(root))
+        return p.name
+    return str(value)
+
+
+def brief(options, keys: list[str] | None = None, root: str | Path | None = None) -> dict[str, str]:
+    """The few options worth a job's one line: `keys` (e.g. those that differ between a grid's cells), or else the
+    ones set away from their defaults (paths left out: the job file has them). None and off are left out."""
+    import dataclasses
+
+    flat = flat_options(options)
+    if keys is None:
+        defaults = {f.name: f.default for f in dataclasses.fields(options) if f.default is not dataclasses.MISSING}
+        keys = [k for k, v in flat.items() if k in defaults and v != defaults[k] and k not in ("out", "progress")
+                and isinstance(v, (bool, int, float, str)) and not (isinstance(v, str) and os.sep in v)]
+    return {k: shown(flat[k], root) for k in keys if flat.get(k) not in (None, False, "", (), [])}
+
+
+def varying_keys(jobs_options: list) -> list[str]:
+    """The option names whose values differ between these jobs (in field order)."""
+    flats = [flat_options(o) for o in jobs_options]
+    keys = list(dict.fromkeys(k for f in flats for k in f))
+    return [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
+
+
+def job_line(spec: dict, job_file: str | Path) -> str:
+    """`$ train mix-r1-basic-scratch-s0: ratio=1 seed=0 (all options: jobs/mix-r1-basic-scratch-s0.json)`."""
+    f = Path(job_file)
+    name = "" if spec["name"] == spec["command"] else f" {spec['name']}"
+    tail = f" (all options: {f.parent.name}/{f.name})"
+    said = " ".join(f"{k}={v}" for k, v in (spec.get("brief") or {}).items())
+    head = f"$ {spec['command']}{name}" + (f": {said}" if said else "")
+    room = LINE_WIDTH - len(tail)
+    return (head if len(head) <= room else head[:room - 1] + "…") + tail
 
 
 def _load(ref: str):
@@ -82,7 +142,7 @@ def run_job(job_file: str) -> dict:
     out: dict = {"name": spec["name"], "status": "failed", "error": "", "run_dir": None, "metrics": None}
     Path(spec["log"]).parent.mkdir(parents=True, exist_ok=True)
     with open(spec["log"], "a", encoding="utf-8", buffering=1) as log, _output_to(log):
-        print(f"$ {spec['command']} {json.dumps(spec['options'])}", flush=True)
+        print(job_line(spec, job_file), flush=True)  # one line a person reads; every option is in the job file
         try:
             cls, fn, made = COMMANDS[spec["command"]]
             opts = options_from_dict(_load(cls), spec["options"], f"job {spec['name']}")

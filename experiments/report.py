@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 
 from common.atomic import atomic_path, write_json, write_text  # noqa: E402
 from experiments import stats  # noqa: E402
-from experiments.ablate import generators  # noqa: E402
+from experiments.prepared import generators  # noqa: E402
 from experiments.analysis import (SETTING, against_best_remedy, is_synthetic, load_results,  # noqa: E402
                                   per_class_gain, size_correlation, treatment_of)
 from experiments.config import VERDICT_METRICS, AblationConfig  # noqa: E402

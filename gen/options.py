@@ -47,11 +47,12 @@ class GanOptions:
     resume: str | None = None          # run folder to continue exactly
     init_from: str | None = None       # checkpoint to take weights from (step 0, fresh optimisers)
     progress: bool = True
+    tensorboard: bool = True           # TensorBoard event files in the run folder (needs the tensorboard package)
 
 
 # Options that may change when resuming: how long, where from, and how the run is watched.
 RESUME_IGNORE = ("steps", "max_minutes", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every",
-                 "score_n", "score_metrics", "num_workers", "progress", "devices")
+                 "score_n", "score_metrics", "num_workers", "progress", "devices", "tensorboard")
 
 
 @dataclass

@@ -41,7 +41,7 @@ class Scorer:
         G = self.gens[0] if conditional else self.gens[k]
         return to_uint8(generate(G, self.opts.nz, k if conditional else None, score_seeds(k, n), self.device))
 
-    def __call__(self, step: int) -> None:
+    def __call__(self, step: int) -> dict:
         from tqdm import tqdm
 
         state = get_rng_state()  # scoring must not move the training RNG (exact resume)
@@ -59,3 +59,4 @@ class Scorer:
         value = result["headline"]
         shown = "unavailable" if value is None else f"{value:.4g}"  # e.g. Inception Score offline: no logits
         tqdm.write(f"step {step}: {result['protocol']} = {shown}" + (" (best)" if best else ""))
+        return result

@@ -16,8 +16,8 @@ from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_text
 from common.errors import UserError
 from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config, write_config
 from common.seeding import get_rng_state, rng_from_safe, rng_to_safe, seed_everything, set_rng_state
-from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, \
-    save_checkpoint
+from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, save_checkpoint
+from gen.curves import GanCurves
 from gen.data import RealImages, StepSampler, load_real_images, to_float
 from gen.diffaug import parse_policy
 from gen.gan import GanPair
@@ -177,8 +177,11 @@ def train_gan(opts: GanOptions) -> Path | None:
 
     judge = _judge(run_dir, real, names, opts, fabric.device, rank0, resume_ckpt is not None)
     watch = Watch(real, names, opts, fabric.device, judge)
+    # Fabric's TensorBoard logger, made here rather than passed to Fabric(): the run folder is known only now.
+    curves = GanCurves(run_dir, step if resume_ckpt is not None else None, enabled=opts.tensorboard and rank0)
     if rank0 and resume_ckpt is None:
         save_grid(run_dir / "reals.png", watch.real_grid(), nrow=GRID_COLS)
+        curves.image("reals", watch.real_grid(), GRID_COLS, step=0)
     if resume_ckpt is not None:
         if rank0:
             watch.restore_peaks(read_jsonl(run_dir / "stats.jsonl"))
@@ -187,9 +190,12 @@ def train_gan(opts: GanOptions) -> Path | None:
         if fabric.global_rank:  # only rank 0's RNG is stored; other ranks continue on fresh, distinct streams
             seed_everything(opts.seed + fabric.global_rank + 7919 * step)
     elif rank0:
-        snapshot(run_dir, step, pairs, watch)
+        snapshot(run_dir, step, pairs, watch, curves)
 
-    _loop(run_dir, step, pairs, real, sampler, watch, opts, names, fabric)
+    try:
+        _loop(run_dir, step, pairs, real, sampler, watch, opts, names, fabric, curves)
+    finally:
+        curves.close()  # events written so far reach the disk even when the run is stopped
     return run_dir if rank0 else None
 
 
@@ -261,7 +267,7 @@ def _log_row(step: int, acc: dict[str, list[torch.Tensor]], fabric) -> dict:
 
 
 def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, sampler: StepSampler, watch: Watch,
-          opts: GanOptions, names: list[str], fabric) -> None:
+          opts: GanOptions, names: list[str], fabric, curves: GanCurves) -> None:
     from tqdm import tqdm
 
     from common.progress import progress_bar
@@ -273,8 +279,8 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
     n_images = opts.batch * len(pairs) * fabric.world_size
     t_start = time.perf_counter()
     t_mark, n_mark = t_start, 0  # training steps since the last log row or snapshot, and when they began
-    bar = progress_bar(total=opts.steps, initial=step, desc="train-gan", unit="step", disable=not (opts.progress and rank0),
-               dynamic_ncols=True)
+    bar = progress_bar(total=opts.steps, initial=step, desc="train-gan", unit="step",
+                       disable=not (opts.progress and rank0), dynamic_ncols=True)
     while step < opts.steps:
         for k, pair in enumerate(pairs):
             idx = torch.from_numpy(sampler.indices(step, None if pair.conditional else k)).to(images.device)
@@ -306,16 +312,18 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
                             refresh=False)  # the bar's own interval decides when a line is written
             if rank0:
                 append_jsonl(run_dir / "stats.jsonl", row)
+                curves.train(row)
             acc.clear()
             t_mark, n_mark = time.perf_counter(), 0
         score_now = opts.score_every > 0 and step % opts.score_every == 0
         if step % opts.snapshot_every == 0 or last or score_now:
             if rank0:
-                snapshot(run_dir, step, pairs, watch)
+                snapshot(run_dir, step, pairs, watch, curves)
                 save_checkpoint(run_dir / "last.pt", _checkpoint(step, pairs, opts, names))
                 plot_losses(read_jsonl(run_dir / "stats.jsonl"), run_dir / "losses.png")
                 if scorer is not None and score_now:
-                    scorer(step)  # after the snapshot, so last.pt is the checkpoint that was measured
+                    # after the snapshot, so last.pt is the checkpoint that was measured
+                    curves.score(step, scorer(step))
             fabric.barrier()  # the other ranks wait while rank 0 writes; a no-op on one process
             t_mark, n_mark = time.perf_counter(), 0
         if out_of_time:

@@ -74,11 +74,13 @@ class Watch:
         return {self.names[k]: round(v, 4) for k, v in shares.items()}
 
 
-def snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: Watch) -> list[str]:
-    """fakes<step>.png and a stats.jsonl row: diversity and agreement per class (+ a collapse warning). Rank 0."""
+def snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: Watch, curves=None) -> list[str]:
+    """fakes<step>.png and a stats.jsonl row: diversity and agreement per class (+ a collapse warning), also as
+    TensorBoard curves and image when `curves` (gen.curves.GanCurves) is given. Rank 0."""
     names = watch.names
     fakes = watch.fakes(pairs)
-    save_grid(run_dir / f"fakes{step:06d}.png", torch.cat([f[:GRID_COLS] for f in fakes]), nrow=GRID_COLS)
+    grid = torch.cat([f[:GRID_COLS] for f in fakes])
+    save_grid(run_dir / f"fakes{step:06d}.png", grid, nrow=GRID_COLS)
     div = {c: round(mean_pairwise_distance(f), 5) for c, f in zip(names, fakes)}
     collapsed = collapsed_classes(div, watch.real_div, watch.peak_div, trained=step >= COLLAPSE_WARMUP)
     watch.peak_div = {c: max(v, watch.peak_div.get(c, 0.0)) for c, v in div.items()}
@@ -89,10 +91,12 @@ def snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: Watch) -> li
         row.update(agreement=agree, agreement_mean=round(sum(agree.values()) / len(agree), 4),
                    judge_real_acc=watch.judge[1]["real_acc"])
     append_jsonl(run_dir / "stats.jsonl", row)
+    if curves is not None:
+        curves.snapshot(row, grid, GRID_COLS)
     if collapsed:
         from tqdm import tqdm
 
-        tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(collapsed)} are far less diverse than the real ones (mean "
-                   f"pairwise distance < {COLLAPSE_RATIO} x the real images'); possible mode collapse, "
+        tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(collapsed)} are far less diverse than the "
+                   f"real ones (mean pairwise distance < {COLLAPSE_RATIO} x the real images'); possible mode collapse, "
                    f"see fakes{step:06d}.png")
     return collapsed

@@ -50,13 +50,15 @@ def test_cli_names_the_run_and_its_metrics(toy, tmp_path):
 
     r = CliRunner().invoke(cli, ["train", "--data", str(toy["train"]), "--test-data", str(toy["test"]),
                                  "--model", "test_resnet", "--size", "24", "--epochs", "1", "--batch-size", "8",
-                                 "--workers", "0", "--aug", "none", "--no-progress", "--out", str(tmp_path)])
+                                 "--workers", "0", "--aug", "none", "--no-progress", "--no-tensorboard",
+                                 "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     last = r.stdout.strip().splitlines()[-1]
     metrics = last.split("(metrics: ", 1)[1].rstrip(")")
     assert last.startswith(f"wrote {tmp_path}") and metrics.endswith("metrics.json")
     res = json.loads(open(metrics).read())
     assert {"best_epoch", "val_acc", "val_macro_f1", "test_acc", "test_macro_f1", "test_per_class_f1"} <= set(res)
+    assert not list(Path(res["run_dir"]).glob("events.out.tfevents.*"))  # --no-tensorboard
 
 
 def test_early_stopping_stops(toy, tmp_path):
@@ -188,3 +190,72 @@ def test_a_kill_during_the_first_last_pt_write_resumes_from_best_and_removes_the
     train(tiny_options(toy["train"], tmp_path, resume=str(run)))
     assert not list(run.glob(".*.tmp*"))
     assert pd.read_csv(run / "metrics.csv")["epoch"].tolist() == [0, 1]
+
+
+def _events(run: Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run), size_guidance={"images": 0, "scalars": 0})  # 0: keep every event
+    acc.Reload()
+    return acc
+
+
+def test_tensorboard_holds_metrics_csv_curves_and_figures_and_a_resume_logs_no_epoch_twice(toy, tmp_path,
+                                                                                          monkeypatch):
+    """Killed after epoch 1 was logged but before its checkpoint: the resumed run logs epochs 1-2 again from
+    epoch 0's last.pt, and TensorBoard shows each epoch once, with metrics.csv's values."""
+    from clf import module as mod
+    from clf.train import train
+
+    class Killed(Exception):
+        pass
+
+    orig = mod.ClassifierModule.on_train_epoch_end
+
+    def die_after_logging_epoch_1(self):
+        orig(self)
+        if self.current_epoch == 1:
+            raise Killed()
+
+    opts = tiny_options(toy["train"], tmp_path, epochs=3, test_data=str(toy["test"]))
+    monkeypatch.setattr(mod.ClassifierModule, "on_train_epoch_end", die_after_logging_epoch_1)
+    with pytest.raises(Killed):
+        train(opts)
+    monkeypatch.undo()
+    run = next(tmp_path.iterdir())
+    assert [e.step for e in _events(run).Scalars("val/acc")] == [0, 1]
+    from dataclasses import replace
+
+    train(replace(opts, resume=str(run)))
+
+    ev = _events(run)
+    tags = set(ev.Tags()["scalars"])
+    assert {"train/loss", "train/acc", "val/loss", "val/acc", "val/macro_f1", "lr", "test/acc",
+            "test/macro_f1"} <= tags
+    for tag in tags - {"test/acc", "test/macro_f1", "test/micro_f1", "test/hier_acc"}:
+        assert [e.step for e in ev.Scalars(tag)] == [0, 1, 2], tag
+    rows = pd.read_csv(run / "metrics.csv")
+    assert [e.value for e in ev.Scalars("val/macro_f1")] == pytest.approx(list(rows["val_macro_f1"]))
+    assert [e.value for e in ev.Scalars("train/loss")] == pytest.approx(list(rows["train_loss"]))
+    m = json.loads((run / "metrics.json").read_text())
+    assert [(e.step, e.value) for e in ev.Scalars("test/acc")] == [(m["best_epoch"], pytest.approx(m["test_acc"]))]
+    assert {"figures/confusion_val", "figures/confusion_test", "figures/loss", "figures/metrics",
+            "figures/per_class_f1_test"} <= set(ev.Tags()["images"])
+    assert not (run / "hparams.yaml").exists()  # the options are config.json's
+
+
+def test_no_tensorboard_writes_no_events_and_a_missing_package_only_a_note(toy, tmp_path, monkeypatch, capsys):
+    import sys
+
+    from clf.train import train
+    from common import tensorboard_logger
+
+    run = train(tiny_options(toy["train"], tmp_path / "off", epochs=1, tensorboard=False))
+    assert not list(run.glob("events.out.tfevents.*")) and (run / "metrics.json").exists()
+
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if not installed: `import tensorboard` fails
+    monkeypatch.setattr(tensorboard_logger, "_said", False)
+    capsys.readouterr()
+    run = train(tiny_options(toy["train"], tmp_path / "missing", epochs=1))
+    assert not list(run.glob("events.out.tfevents.*")) and (run / "metrics.json").exists()
+    assert capsys.readouterr().err.count("tensorboard is not installed") == 1

@@ -78,14 +78,27 @@ def test_outputs_follow_the_umask(tmp_path):
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
 
 
-def test_a_bar_in_a_log_is_a_few_whole_lines_not_carriage_returns(capsys):
+def test_a_bar_in_a_log_is_a_few_whole_lines_not_carriage_returns(capsys, monkeypatch):
+    from common import progress
     from common.progress import progress_bar
 
+    monkeypatch.setattr(progress, "MIN_WORK_S", 0.0)  # as if the work took long enough to be worth a line
     for _ in progress_bar(range(5000), desc="work"):
         pass
     err = capsys.readouterr().err  # captured: not a terminal, like a log file or a pipe
     assert "\r" not in err and "work" in err and "5000/5000" in err
     assert 1 <= len(err.splitlines()) <= 3
+
+
+def test_a_bar_in_a_log_says_nothing_for_work_under_a_second(capsys):
+    from common.progress import progress_bar
+
+    for _ in progress_bar(range(50), desc="checking images"):
+        pass
+    bar = progress_bar(total=3, desc="synth cat", leave=False)
+    bar.update(3)
+    bar.close()
+    assert capsys.readouterr().err == ""  # off a terminal: no 0% and 100% lines for work of a few milliseconds
 
 
 def test_remove_orphans_deletes_only_temp_files(tmp_path):

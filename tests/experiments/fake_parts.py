@@ -46,11 +46,15 @@ def train_gan(opts) -> Path:
 
 
 def synth(opts):
+    from common.progress import progress_bar
+
     _called(f"synth gan={opts.gan} n={opts.n} all={opts.all_classes}")
     out = Path(opts.out)
     out.mkdir(parents=True)
-    rows = [{"path": str(out / c / f"seed{i:04d}.png"), "label": c, "category": "", "source": "synthetic"}
-            for c in ("a", "b") for i in range(opts.n)]
+    rows = []
+    for c in ("a", "b"):  # a bar per class as the real synth has, over work of a few microseconds
+        rows += [{"path": str(out / c / f"seed{i:04d}.png"), "label": c, "category": "", "source": "synthetic"}
+                 for i in progress_bar(range(opts.n), desc=f"synth {c}", unit="image", leave=False)]
     df = pd.DataFrame(rows)
     df.to_csv(out / "manifest.csv", index=False)
     return df

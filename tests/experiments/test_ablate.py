@@ -8,6 +8,7 @@ parts (train-gan, synth, fid, train) as local submitit processes, and one drives
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -165,6 +166,35 @@ def test_failing_cell_is_recorded_and_the_grid_goes_on(setup):
     assert count("train") - before == 9
 
 
+def test_the_console_off_a_terminal_is_short_lines_a_person_reads(setup, capsys):
+    """As a long job's log usually is (captured: not a terminal): one short line per job naming what tells it from
+    the others, no progress line for work under a second, metrics at 4 significant digits."""
+    import re
+
+    config, opts, _, _ = setup
+    lines: list[str] = []
+    folder = run_ablation(opts(config(augs=("heavy", "none"), cas={"aug": "none"})), echo=lines.append)
+    captured = capsys.readouterr()
+    console = lines + captured.out.splitlines() + captured.err.splitlines()
+    assert not [ln for ln in console if len(ln) > 200]
+    bars = re.compile(r"\d+%\||\d+/\d+ \[|it/s|image/s|synth [ab]\b")
+    assert not [ln for ln in console if bars.search(ln)]  # the fake synth's sub-second bars said nothing
+    # each preparation job: one line with its few settings, not its whole options
+    assert "  $ train-gan: steps=3 (all options: jobs/train-gan.json)" in console
+    assert "  $ synth: all_classes=True n=8 (all options: jobs/synth.json)" in console
+    assert "  $ fid: extractor=effnet-lite0 (all options: jobs/fid.json)" in console
+    # each cell: its result with metrics at 4 significant digits; a failure with its cause and its log
+    done = [ln for ln in console if re.match(r"\[ablate\] mix-r1-none-scratch-s2: ", ln)]
+    assert done and re.search(r"test_acc=0\.672 test_macro_f1=0\.572 \(\d+ s\) \[\d+/\d+\]$", done[0]), done
+    assert any(re.match(r"\[ablate\] mix-r0-heavy-scratch-s0: FAILED \(RuntimeError: boom\); see "
+                        r"logs/mix-r0-heavy-scratch-s0\.log", ln) for ln in console)
+    # a cell's log opens with the options that differ between the grid's cells; its job file holds them all
+    first = (folder / "logs" / "mix-r1-none-scratch-s2.log").read_text().splitlines()[0]
+    assert first == ("$ train mix-r1-none-scratch-s2: data=train synth=synth ratio=1 aug=none seed=2 "
+                     "(all options: jobs/mix-r1-none-scratch-s2.json)")
+    assert json.loads((folder / "jobs" / "mix-r1-none-scratch-s2.json").read_text())["options"]["lr"] == 1e-3
+
+
 def test_shards_into_one_folder_run_every_cell_once(setup):
     config, opts, count, calls = setup
     cfg = config()
@@ -204,31 +234,39 @@ def test_synth_count_covers_largest_ratio_balance_cas_and_filters(setup):
 
 
 def test_config_refuses_unknown_and_owned_options_at_load(setup):
-    from experiments.config import load_config
+    from experiments.cells import load_ablation_config
 
     config, _, _, _ = setup
     with pytest.raises(UserError, match="classifier.options: unknown train option 'batchsize'"):
-        load_config(config(classifier={"model": "test_resnet", "options": {"batchsize": 4}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"batchsize": 4}}))
     with pytest.raises(UserError, match="classifier.options: 'seed' is set by the ablation"):
-        load_config(config(classifier={"model": "test_resnet", "options": {"seed": 4}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"seed": 4}}))
     with pytest.raises(UserError, match="gan.train: unknown train-gan option 'stepz'"):
-        load_config(config(gan={"train": {"stepz": 3}}))
+        load_ablation_config(config(gan={"train": {"stepz": 3}}))
     with pytest.raises(UserError, match="classifier.model 'resnet_nope': not a timm model"):
-        load_config(config(classifier={"model": "resnet_nope"}))
+        load_ablation_config(config(classifier={"model": "resnet_nope"}))
     with pytest.raises(UserError, match="--select 'f2'"):  # the part's own check, run at load
-        load_config(config(classifier={"model": "test_resnet", "options": {"select": "f2"}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"select": "f2"}}))
     with pytest.raises(UserError, match="grid.filter 'high'"):
-        load_config(config(grid={"filter": ["none", "high"], "seeds": [0, 1, 2]}))
+        load_ablation_config(config(grid={"filter": ["none", "high"], "seeds": [0, 1, 2]}))
     with pytest.raises(UserError, match="classifier.options: stages '3:head:adamw:1e-3' should be a list"):
-        load_config(config(classifier={"model": "test_resnet", "options": {"stages": "3:head:adamw:1e-3"}}))
+        load_ablation_config(config(classifier={"model": "test_resnet", "options": {"stages": "3:head:adamw:1e-3"}}))
     # what YAML users write and the parts accept: an empty section, 1e-3 (text to YAML), seeds as a range
-    cfg = load_config(config(classifier={"model": "test_resnet", "options": None}, cas={"seeds": "0-2"}))
+    cfg = load_ablation_config(config(classifier={"model": "test_resnet", "options": None}, cas={"seeds": "0-2"}))
     assert cfg.classifier.options == {} and cfg.cas.seeds == [0, 1, 2]
     from experiments.cells import CellInputs, train_options
     from experiments.grid import build_cells
 
-    cfg = load_config(config(classifier={"model": "test_resnet", "options": {"lr": "1e-3"}}))
+    cfg = load_ablation_config(config(classifier={"model": "test_resnet", "options": {"lr": "1e-3"}}))
     assert train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").lr == 0.001
+    # TensorBoard is on in every part unless a section turns it off
+    from experiments.cells import gan_options
+
+    assert train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").tensorboard
+    cfg = load_ablation_config(config(classifier={"model": "test_resnet", "options": {"tensorboard": False}},
+                                      gan={"train": {"steps": 3, "tensorboard": False}}))
+    assert not train_options(build_cells(cfg)[0], CellInputs("t", "v"), cfg, "runs").tensorboard
+    assert not gan_options(cfg, "t", "runs").tensorboard
 
 
 def test_cli_ablate_dry_run_and_user_errors(setup, tmp_path):
@@ -277,6 +315,9 @@ def test_real_parts_as_local_processes_with_a_filter_arm(tmp_path, monkeypatch):
     counts = json.loads(open(f"{run}/metrics.json").read())["class_counts"]
     assert all(counts[c]["synthetic"] == min(counts[c]["real"], kept[c][0]) for c in counts)
     assert any("train-gan" in ln for ln in lines)  # the GAN's progress reached the console
+    assert not [ln for ln in lines if len(ln) > 200]
+    # `tensorboard --logdir` on the ablation folder finds the GAN's and every cell's curves
+    assert list(Path(prepared["gan_run"]).glob("events.out.tfevents.*")) and list(Path(run).glob("events.out.*"))
 
 
 def test_slurm_path_through_submitit_and_its_dry_run(setup, monkeypatch):
@@ -379,7 +420,7 @@ def test_remedy_axis_runs_real_only_remedies_and_compares_synthetic_with_the_bes
 
 
 def test_gan_seed_axis_trains_a_generator_per_seed_and_the_gain_must_survive_both(setup):
-    from experiments.config import load_config
+    from experiments.cells import load_ablation_config
 
     config, opts, count, calls = setup
     grid = {"ratios": [0, 1], "gan_seeds": [0, 1], "remedy": ["none", "balanced_sampler"], "augs": ["none"],
@@ -401,16 +442,16 @@ def test_gan_seed_axis_trains_a_generator_per_seed_and_the_gain_must_survive_bot
     assert {r["ratio"] for r in rep["paired"]["test_acc"]} == {"0+balanced_sampler", "1/g0", "1/g1"}
     # a seed in gan.train beside the axis, or an existing generator, is refused at load
     with pytest.raises(UserError, match="gan.train: seed is set by grid.gan_seeds"):
-        load_config(config(grid=grid, gan={"train": {"steps": 3, "seed": 4}}))
+        load_ablation_config(config(grid=grid, gan={"train": {"steps": 3, "seed": 4}}))
     with pytest.raises(UserError, match="grid.gan_seeds: trains one generator per seed"):
-        load_config(config(grid=grid, gan={"run": "somewhere"}))
+        load_ablation_config(config(grid=grid, gan={"run": "somewhere"}))
     with pytest.raises(UserError, match="balanced_sampler is a grid.remedy arm"):
-        load_config(config(grid={**grid, "remedy": ["none", "balanced_sampler"]},
+        load_ablation_config(config(grid={**grid, "remedy": ["none", "balanced_sampler"]},
                            classifier={"model": "test_resnet", "options": {"balanced_sampler": True}}))
     with pytest.raises(UserError, match="grid.remedy"):
-        load_config(config(grid={**grid, "remedy": ["oversample"]}))
+        load_ablation_config(config(grid={**grid, "remedy": ["oversample"]}))
     with pytest.raises(UserError, match="grid.gan_seeds: empty"):
-        load_config(config(grid={**grid, "gan_seeds": []}))
+        load_ablation_config(config(grid={**grid, "gan_seeds": []}))
 
 
 def test_remedies_and_a_generator_seed_added_on_resume_run_only_their_cells(setup):

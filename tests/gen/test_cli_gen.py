@@ -12,6 +12,7 @@ def test_train_gan_then_synth_through_the_cli(gan_data, tmp_path):
                                  "--ngf", "4", "--ndf", "4", "--nz", "8"])
     assert r.exit_code == 0, r.output
     run = next(runs.iterdir())
+    assert list(run.glob("events.out.tfevents.*"))  # TensorBoard is on by default
     r = CliRunner().invoke(cli, ["synth", "--gan", str(run), "--class", "cow", "--out", str(tmp_path / "s")])
     assert r.exit_code == 2 and "unknown class 'cow'; this GAN knows: cat, dog" in r.output
     r = CliRunner().invoke(cli, ["synth", "--gan", str(run), "--all", "--seeds", "3,4", "--out", str(tmp_path / "s")])
@@ -31,3 +32,7 @@ def test_train_gan_then_synth_through_the_cli(gan_data, tmp_path):
     r = CliRunner().invoke(cli, ["train-gan", "--data", str(data), "--steps", "2", "--batch", "4", "--ngf", "4",
                                  "--ndf", "8", "--nz", "8", "--resume", str(run)])
     assert r.exit_code == 2 and "ndf: run has 4, now 8" in r.output
+    r = CliRunner().invoke(cli, ["train-gan", "--data", str(data), "--out", str(tmp_path / "quiet"), "--steps", "1",
+                                 "--batch", "4", "--ngf", "4", "--ndf", "4", "--nz", "8", "--no-tensorboard"])
+    assert r.exit_code == 0, r.output
+    assert not list(next((tmp_path / "quiet").iterdir()).glob("events.out.tfevents.*"))

@@ -111,3 +111,72 @@ def test_a_kill_during_the_first_checkpoint_write_is_explained_and_its_temp_file
     with pytest.raises(UserError, match=r"--resume .*: no last.pt there: the run stopped before its first checkpoint"):
         train_gan(tiny_opts(gan_data(), resume=str(run)))
     assert not list(run.glob(".*.tmp*"))
+
+
+def _events(run: Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run), size_guidance={"images": 0, "scalars": 0})  # 0: keep every event
+    acc.Reload()
+    return acc
+
+
+def test_tensorboard_curves_and_a_resume_that_logs_no_step_twice(gan_data, tiny_opts, monkeypatch):
+    """Killed after logging steps 3-4 but before last.pt of step 4: the resumed run's curves go on from step 2's
+    checkpoint, and TensorBoard shows each step once."""
+    from gen import train as gt
+
+    class Killed(Exception):
+        pass
+
+    save = gt.save_checkpoint
+
+    def die_at_step_4(path, ckpt):
+        if ckpt["step"] == 4:
+            raise Killed()
+        save(path, ckpt)
+
+    data = gan_data()
+    opts = tiny_opts(data, steps=4, score_every=2, score_n=8, score_extractor="effnet-lite0")
+    monkeypatch.setattr(gt, "save_checkpoint", die_at_step_4)
+    with pytest.raises(Killed):
+        train_gan(opts)
+    monkeypatch.undo()
+    run = next(Path(opts.out).iterdir())
+    assert [e.step for e in _events(run).Scalars("train/loss_d")] == [1, 2, 3, 4]  # the kill lost none of them
+    train_gan(replace(opts, resume=str(run)))
+
+    ev = _events(run)
+    tags = set(ev.Tags()["scalars"])
+    assert {"train/loss_d", "train/loss_g", "train/d_real", "train/d_fake", "train/images_per_s", "diversity/cat",
+            "diversity/dog", "agreement/cat", "agreement/mean", "score/kid8_full_lite0/kid"} <= tags
+    for tag in tags:
+        steps = [e.step for e in ev.Scalars(tag)]
+        assert len(steps) == len(set(steps)), f"{tag}: steps {steps} logged twice"
+    assert [e.step for e in ev.Scalars("train/loss_d")] == [1, 2, 3, 4]
+    assert [e.step for e in ev.Scalars("diversity/cat")] == [0, 2, 4]
+    assert [e.step for e in ev.Scalars("score/kid8_full_lite0/kid")] == [2, 4]
+    # the values are stats.jsonl's, the one the resumed run kept
+    rows = {r["step"]: r for r in map(json.loads, (run / "stats.jsonl").read_text().splitlines()) if "loss_d" in r}
+    assert [e.value for e in ev.Scalars("train/loss_g")] == pytest.approx([rows[s]["loss_g"] for s in (1, 2, 3, 4)])
+    assert set(ev.Tags()["images"]) == {"reals", "fakes"}
+    assert [e.step for e in ev.Images("fakes")] == [0, 2, 4]
+
+
+def test_no_tensorboard_writes_no_events_and_a_missing_package_is_said_once(gan_data, tiny_opts, monkeypatch,
+                                                                              capsys):
+    import sys
+
+    from common import tensorboard_logger
+
+    data = gan_data()
+    run = train_gan(tiny_opts(data, tensorboard=False))
+    assert not list(run.glob("events.out.tfevents.*")) and (run / "stats.jsonl").exists()
+
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if not installed: `import tensorboard` fails
+    monkeypatch.setattr(tensorboard_logger, "_said", False)
+    capsys.readouterr()
+    runs = [train_gan(tiny_opts(data)) for _ in range(2)]
+    assert all(not list(r.glob("events.out.tfevents.*")) and (r / "last.pt").exists() for r in runs)
+    err = capsys.readouterr().err
+    assert err.count("tensorboard is not installed") == 1 and "pip install -r requirements.txt" in err
