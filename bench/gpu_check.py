@@ -132,7 +132,7 @@ def host_share(data: Path, p: dict) -> dict:
     def steps(start: int, n: int) -> None:
         for s in range(start, start + n):
             idx = torch.from_numpy(sampler.indices(s)).to(images.device)
-            pair.train_step(to_float(images[idx]).to(fabric.device), targets[idx].to(fabric.device), s)
+            pair.train_step([(to_float(images[idx]).to(fabric.device), targets[idx].to(fabric.device))], s)
         if cuda:
             torch.cuda.synchronize()
 

@@ -15,7 +15,8 @@ from common.errors import UserError
 
 FORMAT = "synthmix-gan"
 VERSION = 2  # 2: G without the class embedding beside z (g_cond), d_arch; format 1 cannot be loaded
-ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch")
+ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch", "class_loss")
+ARCH_DEFAULTS = {"class_loss": "none"}  # what a checkpoint from before a key existed was trained with
 
 
 def save_checkpoint(path: str | Path, ckpt: dict) -> Path:
@@ -56,9 +57,11 @@ def resolve_checkpoint(gan: str | Path, which: str = "auto") -> Path:
 
 def check_compatible(ckpt: dict, arch: dict, class_names: list[str], what: str) -> None:
     """Refuse weights from a GAN with another architecture or other classes (one message, every difference)."""
-    diffs = [f"{k} {ckpt['arch'].get(k)!r} vs {arch.get(k)!r}" for k in ARCH_KEYS if ckpt["arch"].get(k) != arch.get(k)]
+    saved = {**ARCH_DEFAULTS, **ckpt["arch"]}
+    diffs = [f"{k} {saved.get(k)!r} vs {arch.get(k)!r}" for k in ARCH_KEYS if saved.get(k) != arch.get(k)]
     if list(ckpt["class_names"]) != list(class_names):
         diffs.append(f"classes {', '.join(ckpt['class_names'])} vs {', '.join(class_names)}")
     if diffs:
         raise UserError(f"{what}: checkpoint does not fit this GAN ({'; '.join(diffs)}); "
-                        "use a checkpoint trained on the same classes with the same --mode/--size/widths")
+                        "use a checkpoint trained on the same classes with the same --mode/--size/widths/"
+                        "--d-arch/--class-loss")

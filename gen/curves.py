@@ -8,7 +8,9 @@ import torch
 
 from common.tensorboard_logger import tensorboard_logger
 
-TRAIN_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "images_per_s", "step_time")  # of a stats.jsonl loss row
+# of a stats.jsonl loss row (the class terms and D's class accuracy with --class-loss; peak memory on a GPU)
+TRAIN_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "images_per_s", "step_time", "class_d", "class_g",
+              "class_acc_real", "class_acc_fake", "peak_mem_mb")
 SCORE_KEYS = ("fid", "kid", "kid_std", "precision", "recall", "f_score", "isc")    # of a gen.metrics result
 
 

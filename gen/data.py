@@ -76,8 +76,10 @@ class StepSampler:
         self.p_all = w / w.sum()
         self.by_class = [np.flatnonzero(t == k) for k in range(int(t.max()) + 1)] if len(t) else []
 
-    def indices(self, step: int, model: int | None = None) -> np.ndarray:
-        rng = np.random.default_rng([self.seed, step, self.rank, 0 if model is None else model + 1])
+    def indices(self, step: int, model: int | None = None, sub: int = 0) -> np.ndarray:
+        """The batch of D step `sub` of G step `step` (sub > 0 only with several D steps per G step)."""
+        key = [self.seed, step, self.rank, 0 if model is None else model + 1] + ([sub] if sub else [])
+        rng = np.random.default_rng(key)
         if model is None:
             return rng.choice(len(self.p_all), size=self.batch, p=self.p_all)
         return rng.choice(self.by_class[model], size=self.batch)

@@ -20,7 +20,10 @@ class GanPair:
     def __init__(self, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
                  G_raw: nn.Module, D_raw: nn.Module, ema, loss: str, policy: tuple[str, ...], nz: int,
                  conditional: bool, backward: Callable[[torch.Tensor], None] = lambda t: t.backward(),
-                 toggle_d_grad: bool = True):
+                 toggle_d_grad: bool = True, class_loss: str = "none", class_weight: float = 1.0,
+                 real_flip: bool = False):
+        from gen.nets.heads import has_batchnorm
+
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         self.G_raw, self.D_raw, self.ema = G_raw, D_raw, ema
         self.loss, self.policy, self.nz, self.conditional = loss, policy, nz, conditional
@@ -28,43 +31,89 @@ class GanPair:
         # Freezing D during the G step skips D's weight gradients (faster); DDP needs every parameter's
         # gradient each step, so the trainer turns this off for several devices.
         self.toggle_d_grad = toggle_d_grad
+        self.class_loss, self.class_weight, self.real_flip = class_loss, class_weight, real_flip
+        # Real and fake through one D call (BigGAN-PyTorch's G_D): the same math with half the calls, unless
+        # batch norm would mix the two halves' statistics.
+        self.fuse = not has_batchnorm(D_raw)
 
-    def train_step(self, real: torch.Tensor, y: torch.Tensor | None, step: int) -> dict[str, torch.Tensor]:
-        """One D step on `real` (float [-1, 1]) then one G step with the same labels; returns the losses.
+    def _d(self, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None):
+        """D's logits on real and fake images, and its class head's outputs on the real ones (or None)."""
+        aux = self.class_loss != "none"
+        if not self.fuse:
+            out = self.D(real, y, aux=aux)
+            real_logits, head = out if aux else (out, None)
+            return real_logits, self.D(fake, y), head
+        b = real.shape[0]
+        out = self.D(torch.cat([real, fake]), None if y is None else torch.cat([y, y]), aux=aux)
+        logits, head = out if aux else (out, None)
+        if head is not None:  # per-image outputs of the real half; the proxy table as it is
+            head = {k: v if k == "proxies" else v[:b] for k, v in head.items()}
+        return logits[:b], logits[b:], head
 
-        The losses stay 0-d tensors on the device: reading one (`.item()`) waits for the GPU, so the loop reads
-        them once per log interval instead of four times a step.
+    def _class_term(self, head: dict | None, y: torch.Tensor, stats: dict, name: str) -> torch.Tensor | float:
+        """The weighted class loss on `head` (0 without a class loss), its value and D's accuracy into stats."""
+        if head is None:
+            return 0.0
+        from gen.losses import class_loss, class_predictions
+
+        term = class_loss(self.class_loss, head, y)
+        stats[f"class_{name}"] = term.detach()
+        stats[f"class_acc_{'real' if name == 'd' else 'fake'}"] = \
+            (class_predictions(self.class_loss, head, head.get("proxies")) == y).float().mean()
+        return self.class_weight * term
+
+    def train_step(self, batches: list[tuple[torch.Tensor, torch.Tensor | None]],
+                   step: int) -> dict[str, torch.Tensor]:
+        """One D step per (real, y) batch (float [-1, 1]), then one G step with the last batch's labels.
+
+        The losses come back as 0-d tensors on the device: reading one (`.item()`) waits for the GPU, so the loop
+        reads them once per log interval instead of every step. Several D steps report their mean.
         """
         self.G.train()
         self.D.train()
-        b = real.shape[0]
-        yc = y if self.conditional else None
+        acc: dict[str, list[torch.Tensor]] = {}
+        for real, y in batches:
+            b = real.shape[0]
+            yc = y if self.conditional else None
+            if self.real_flip:  # mirror augmentation of the dataset (data-efficient-gans' --mirror_augment)
+                real = torch.where(torch.rand(b, 1, 1, 1, device=real.device) < 0.5, real.flip(3), real)
 
-        # Discriminator: real vs fake, both through the same DiffAugment policy.
-        z = torch.randn(b, self.nz, device=real.device)
-        with torch.no_grad():
-            fake = self.G(z, yc)
-        real_logits = self.D(diff_augment(real, self.policy), yc)
-        fake_logits = self.D(diff_augment(fake.detach().float(), self.policy), yc)
-        loss_d = d_loss(self.loss, real_logits.float(), fake_logits.float())
-        self.opt_d.zero_grad(set_to_none=True)
-        self.backward(loss_d)
-        self.opt_d.step()
+            # Discriminator: real vs fake, both through the same DiffAugment policy (+ the class term on reals).
+            z = torch.randn(b, self.nz, device=real.device)
+            with torch.no_grad():
+                fake = self.G(z, yc)
+            real_in = diff_augment(real, self.policy)
+            fake_in = diff_augment(fake.detach().float(), self.policy)
+            real_logits, fake_logits, head = self._d(real_in, fake_in, yc)
+            stats: dict[str, torch.Tensor] = {}
+            loss_d = d_loss(self.loss, real_logits.float(), fake_logits.float()) + \
+                self._class_term(head, y, stats, "d")
+            self.opt_d.zero_grad(set_to_none=True)
+            self.backward(loss_d)
+            self.opt_d.step()
+            stats.update(loss_d=loss_d.detach(), d_real=real_logits.detach().float().mean(),
+                         d_fake=fake_logits.detach().float().mean())
+            for k, v in stats.items():
+                acc.setdefault(k, []).append(v)
 
-        # Generator: fool D on freshly drawn fakes of the same classes.
+        # Generator: fool D on freshly drawn fakes of the same classes (and make them look like their class).
         if self.toggle_d_grad:
             self.D_raw.requires_grad_(False)
         z = torch.randn(b, self.nz, device=real.device)
         fake = self.G(z, yc)
-        loss_gen = g_loss(self.loss, self.D(diff_augment(fake.float(), self.policy), yc).float())
+        aux = self.class_loss != "none"
+        out = self.D(diff_augment(fake.float(), self.policy), yc, aux=aux)
+        fake_logits, head = out if aux else (out, None)
+        g_stats: dict[str, torch.Tensor] = {}
+        loss_gen = g_loss(self.loss, fake_logits.float()) + self._class_term(head, y, g_stats, "g")
         self.opt_g.zero_grad(set_to_none=True)
         self.backward(loss_gen)
         self.opt_g.step()
         if self.toggle_d_grad:
             self.D_raw.requires_grad_(True)
         self.ema.update(self.G_raw, step=step + 1)
-        return {"loss_d": loss_d.detach(), "loss_g": loss_gen.detach(),
-                "d_real": real_logits.detach().float().mean(), "d_fake": fake_logits.detach().float().mean()}
+        out = {k: v[0] if len(v) == 1 else torch.stack(v).mean() for k, v in acc.items()}
+        return {**out, "loss_g": loss_gen.detach(), **g_stats}
 
     def state_dict(self) -> dict:
         return {"G": self.G_raw.state_dict(), "G_ema": self.ema.module.state_dict(), "D": self.D_raw.state_dict(),

@@ -24,6 +24,11 @@ class GanOptions:
     batch: int = 64                    # real images per D step (per device, per class model)
     diffaug: str = DEFAULT_DIFFAUG     # DiffAugment policy; "none" turns it off
     loss: str = "hinge"                # hinge | ns
+    class_loss: str = "none"           # none | ac (ACGAN) | d2dce (ReACGAN): a class head on D trained on the reals,
+                                       # and a class term for G on its fakes
+    class_weight: float = 1.0          # weight of both class terms (StudioGAN: 1.0 for ACGAN, 0.5 for ReACGAN)
+    d_steps: int = 1                   # D steps per G step, each on a fresh real batch
+    real_flip: bool = False            # horizontal flips of the real images (mirror augmentation), before DiffAugment
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5                 # DCGAN's Adam betas: with one D step per G step (0.0, 0.9) oscillates more

@@ -21,7 +21,7 @@ from gen.curves import GanCurves
 from gen.data import RealImages, StepSampler, load_real_images, to_float
 from gen.diffaug import parse_policy
 from gen.gan import GanPair
-from gen.losses import LOSSES
+from gen.losses import CLASS_LOSSES, LOSSES
 from gen.judge import load_judge, save_judge, train_judge
 from gen.nets import CONDS, D_ARCHS, RESOLUTIONS, build_discriminator, build_generator
 from gen.options import MODES, RESUME_IGNORE, GanOptions
@@ -49,9 +49,16 @@ def check_options(opts: GanOptions) -> None:
         raise UserError(f"--judge-steps {opts.judge_steps}: must be 0 (no agreement classifier) or more")
     if opts.loss not in LOSSES:
         raise UserError(f"--loss {opts.loss!r}: unknown; choose {' or '.join(LOSSES)}")
+    if opts.class_loss not in CLASS_LOSSES:
+        raise UserError(f"--class-loss {opts.class_loss!r}: unknown; choose one of {', '.join(CLASS_LOSSES)}")
+    if opts.class_loss != "none" and opts.mode != "conditional":
+        raise UserError(f"--class-loss {opts.class_loss}: a class head needs the class-conditional GAN; "
+                        "use --mode conditional or --class-loss none")
+    if opts.class_weight <= 0:
+        raise UserError(f"--class-weight {opts.class_weight}: must be above 0 (turn the term off with --class-loss none)")
     if opts.max_minutes < 0:
         raise UserError(f"--max-minutes {opts.max_minutes}: must be 0 (no limit) or more")
-    for name in ("steps", "batch", "nz", "ngf", "ndf", "devices", "snapshot_every", "log_every"):
+    for name in ("steps", "batch", "nz", "ngf", "ndf", "devices", "snapshot_every", "log_every", "d_steps"):
         if getattr(opts, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} {getattr(opts, name)}: must be at least 1")
     if opts.batch < 2:
@@ -103,7 +110,7 @@ def run_desc(opts: GanOptions) -> str:
 
 def _arch(opts: GanOptions) -> dict:
     return {"mode": opts.mode, "size": opts.size, "nz": opts.nz, "ngf": opts.ngf, "ndf": opts.ndf,
-            "g_cond": opts.g_cond, "d_arch": opts.d_arch}
+            "g_cond": opts.g_cond, "d_arch": opts.d_arch, "class_loss": opts.class_loss}
 
 
 def train_gan(opts: GanOptions) -> Path | None:
@@ -121,6 +128,8 @@ def train_gan(opts: GanOptions) -> Path | None:
     if opts.resume:
         run_dir = Path(opts.resume)
         cfg = read_config(run_dir, "train-gan")
+        # Options added since the run was made are at their defaults there (it trained without them).
+        cfg["options"] = {**options_dict(GanOptions()), **cfg["options"]}
         if rank0:
             remove_orphans(run_dir)  # temp files of a write the kill cut short
         if not (run_dir / "last.pt").is_file():
@@ -212,7 +221,7 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
     pairs = []
     for _ in range(n_models):
         G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond)
-        D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch)
+        D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch, opts.class_loss)
         opt_g = torch.optim.Adam(G.parameters(), lr=opts.lr_g, betas=(opts.beta1, opts.beta2))
         opt_d = torch.optim.Adam(D.parameters(), lr=opts.lr_d, betas=(opts.beta1, opts.beta2))
         Gw, opt_g = fabric.setup(G, opt_g)
@@ -220,7 +229,8 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
         # EMA of G: warmed up (decay grows from 0 towards ema_decay), so even a short run's G_ema is usable.
         ema = ModelEmaV3(G, decay=opts.ema_decay, use_warmup=True)
         pairs.append(GanPair(Gw, Dw, opt_g, opt_d, G, D, ema, opts.loss, policy, opts.nz, num_classes > 0,
-                             backward=fabric.backward, toggle_d_grad=fabric.world_size == 1))
+                             backward=fabric.backward, toggle_d_grad=fabric.world_size == 1,
+                             class_loss=opts.class_loss, class_weight=opts.class_weight, real_flip=opts.real_flip))
     return pairs
 
 
@@ -283,10 +293,13 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
                        disable=not (opts.progress and rank0), dynamic_ncols=True)
     while step < opts.steps:
         for k, pair in enumerate(pairs):
-            idx = torch.from_numpy(sampler.indices(step, None if pair.conditional else k)).to(images.device)
-            x = to_float(images[idx]).to(fabric.device, non_blocking=True)
-            y = targets[idx].to(fabric.device, non_blocking=True)
-            for key, v in pair.train_step(x, y, step).items():
+            batches = []
+            for sub in range(opts.d_steps):  # each D step on a fresh real batch
+                idx = sampler.indices(step, None if pair.conditional else k, sub)
+                idx = torch.from_numpy(idx).to(images.device)
+                batches.append((to_float(images[idx]).to(fabric.device, non_blocking=True),
+                                targets[idx].to(fabric.device, non_blocking=True)))
+            for key, v in pair.train_step(batches, step).items():
                 acc[key].append(v)
         step += 1
         n_mark += 1

@@ -137,7 +137,7 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """image (B, 3, size, size) [+ y] -> logit (B,); spectral norm everywhere; projection head when conditional."""
 
-    def __init__(self, size: int = 32, ndf: int = 64, num_classes: int = 0):
+    def __init__(self, size: int = 32, ndf: int = 64, num_classes: int = 0, class_head: str = "none"):
         super().__init__()
         self.size, self.ndf, self.num_classes = size, ndf, num_classes
         w = list(reversed(_widths(size, ndf)))  # size x size ... 4x4
@@ -149,15 +149,20 @@ class DCGANDiscriminator(nn.Module):
         self.linear = spectral_norm(nn.Linear(w[-1], 1))
         if num_classes:
             self.embed = spectral_norm(nn.Embedding(num_classes, w[-1]))
+        if class_head != "none":
+            from gen.nets.heads import ClassHead
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+            self.class_head = ClassHead(w[-1], num_classes, class_head)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, aux: bool = False):
+        """Logits (B,); with `aux`, also the class head's outputs (the pooled features' class signal)."""
         h = self.blocks(self.inp(x)).sum(dim=(2, 3))  # global sum pooling (SNGAN)
         out = self.linear(h).squeeze(1)
         if self.num_classes:
             if y is None:
                 raise ValueError("a conditional discriminator needs class indices y")
             out = out + (self.embed(y) * h).sum(dim=1)  # projection term
-        return out
+        return (out, self.class_head(h, y)) if aux else out
 
 
 def build_generator(size: int, nz: int, ngf: int, num_classes: int, cond: str = "shared") -> DCGANGenerator:
@@ -174,12 +179,16 @@ def build_generator(size: int, nz: int, ngf: int, num_classes: int, cond: str = 
 D_ARCHS = ("dcgan", "projected")
 
 
-def build_discriminator(size: int, ndf: int, num_classes: int, arch: str = "dcgan") -> nn.Module:
-    """'dcgan': spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': on Lite0 features."""
+def build_discriminator(size: int, ndf: int, num_classes: int, arch: str = "dcgan",
+                        class_head: str = "none") -> nn.Module:
+    """'dcgan': spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': on Lite0 features.
+
+    `class_head` "ac" or "d2dce" adds a class head on D's pooled features (gen.nets.heads).
+    """
     if arch == "projected":
         from gen.nets.projected import ProjectedDiscriminator
 
-        return ProjectedDiscriminator(size, ndf, num_classes)
+        return ProjectedDiscriminator(size, ndf, num_classes, class_head)
     if arch != "dcgan":
         raise ValueError(f"discriminator {arch!r}: choose one of {D_ARCHS}")
-    return DCGANDiscriminator(size, ndf, num_classes)
+    return DCGANDiscriminator(size, ndf, num_classes, class_head)

@@ -75,7 +75,7 @@ class _ScaleD(nn.Module):
 class ProjectedDiscriminator(nn.Module):
     """image (B, 3, size, size) in [-1, 1] [+ y] -> logits (B, L): every location of every scale is a logit."""
 
-    def __init__(self, size: int = 32, ndf: int = 64, num_classes: int = 0):
+    def __init__(self, size: int = 32, ndf: int = 64, num_classes: int = 0, class_head: str = "none"):
         super().__init__()
         self.size, self.ndf, self.num_classes = size, ndf, num_classes
         self.input_size = max(64, size)  # Lite0 needs room: 32 px inputs are upsampled to 64 (maps 16..2)
@@ -88,6 +88,10 @@ class ProjectedDiscriminator(nn.Module):
             self.register_buffer(f"proj{i}", w.uniform_(-bound, bound, generator=g) * math.sqrt(3))
         res = [self.input_size // s for s in (4, 8, 16, 32)]
         self.discs = nn.ModuleList(_ScaleD(PROJ_CH, r, num_classes, max(ndf, 32)) for r in res)
+        if class_head != "none":  # on the frozen network's deepest features, pooled: computed anyway
+            from gen.nets.heads import ClassHead
+
+            self.class_head = ClassHead(chans[-1], num_classes, class_head)
 
     def _channels(self) -> list[int]:
         net = self._feat[0]
@@ -109,10 +113,12 @@ class ProjectedDiscriminator(nn.Module):
                 break
         return feats
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, aux: bool = False):
+        """Logits (B, L); with `aux`, also the class head's outputs on the pooled deepest features."""
         if self.num_classes and y is None:
             raise ValueError("a conditional discriminator needs class indices y")
         feats = self._features(x)
         outs = [d(F.conv2d(f, getattr(self, f"proj{i}").to(f.dtype)), y)
                 for i, (f, d) in enumerate(zip(feats, self.discs))]
-        return torch.cat(outs, dim=1)
+        out = torch.cat(outs, dim=1)
+        return (out, self.class_head(feats[-1].mean(dim=(2, 3)), y)) if aux else out

@@ -63,7 +63,7 @@ def test_one_step_changes_weights(loss, num_classes):
     before_g = [p.detach().clone() for p in G.parameters()]
     before_d = [p.detach().clone() for p in D.parameters()]
     y = torch.tensor([0, 1, 2, 1]) if num_classes else None
-    stats = pair.train_step(torch.rand(4, 3, 32, 32) * 2 - 1, y, step=0)
+    stats = pair.train_step([(torch.rand(4, 3, 32, 32) * 2 - 1, y)], step=0)
     assert set(stats) == {"loss_d", "loss_g", "d_real", "d_fake"}
     # 0-d tensors, off the graph: the loop reads them once per log interval, not every step (no host sync)
     assert all(isinstance(v, torch.Tensor) and v.dim() == 0 and not v.requires_grad for v in stats.values())
