@@ -135,6 +135,7 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
 
 QUALITY_ROWS = {"diversity_ratio_min": "diversity / real, worst class",
                 "diversity_ratio_mean": "diversity / real, mean",
+                "coverage_min": "coverage of the reals, worst class", "coverage_mean": "coverage of the reals, mean",
                 "agreement_min": "agreement, worst class", "agreement_mean": "agreement, mean"}
 
 
@@ -163,11 +164,13 @@ def _quality_lines(path: Path) -> list[str]:
              "distance of a class's images, beside the real images'; agreement is the share a small CNN trained on "
              "the real digits (never on fakes) assigns to the class"
              + (f" (its accuracy on held-out real digits: {q['judge_real_acc']:.2f})" if q.get("judge_real_acc")
-                is not None else "") + ".", "",
-             "| class | diversity | real | ratio | agreement |", "| --- | --- | --- | --- | --- |"]
+                is not None else "") + "; coverage is the share of real digits with a synthetic one among their 5 "
+             "nearest neighbours in that CNN's features (noise cannot fake it).", "",
+             "| class | diversity | real | ratio | coverage | agreement |", "| --- | --- | --- | --- | --- | --- |"]
     for c, r in q["per_class"].items():
         lines.append(f"| {c} | {r['diversity']:.3f} | {_num(r.get('real_diversity'), 3)} | "
-                     f"{_num(r.get('diversity_ratio'), 2)} | {_num(r.get('agreement'), 2)} |")
+                     f"{_num(r.get('diversity_ratio'), 2)} | {_num(r.get('coverage'), 2)} | "
+                     f"{_num(r.get('agreement'), 2)} |")
     return lines + [""]
 
 

@@ -84,8 +84,10 @@ def generator_quality(g: dict) -> dict:
         per = json.loads(path.read_text(encoding="utf-8")).get("per_class", {})
         div = [r["diversity_ratio"] for r in per.values() if r.get("diversity_ratio") is not None]
         agree = [r["agreement"] for r in per.values() if r.get("agreement") is not None]
+        cover = [r["coverage"] for r in per.values() if r.get("coverage") is not None]
         q = {"diversity_ratio_min": min(div, default=None),
              "diversity_ratio_mean": float(np.mean(div)) if div else None,
+             "coverage_min": min(cover, default=None), "coverage_mean": float(np.mean(cover)) if cover else None,
              "agreement_min": min(agree, default=None), "agreement_mean": float(np.mean(agree)) if agree else None}
     fid = {k: v for k, v in (g.get("fid") or {}).items() if k in FID_SHOWN}
     return {"gan_run": g.get("gan_run"), "synth": g.get("synth"), **fid, **q, "fid_error": g.get("fid_error")}

@@ -35,6 +35,7 @@ class GanCurves:
         step = row["step"]
         metrics = {f"diversity/{c}": v for c, v in row["diversity"].items()}
         metrics.update({f"agreement/{c}": v for c, v in (row.get("agreement") or {}).items()})
+        metrics.update({f"coverage/{c}": v for c, v in (row.get("coverage") or {}).items()})
         if "agreement_mean" in row:
             metrics["agreement/mean"] = row["agreement_mean"]
         self.logger.log_metrics(metrics, step=step)

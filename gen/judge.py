@@ -109,17 +109,45 @@ def predict(net: JudgeNet, images: torch.Tensor, device=None, batch: int = 256) 
     return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
 
 
+@torch.no_grad()
+def embed(net: JudgeNet, images: torch.Tensor, device=None, batch: int = 256) -> torch.Tensor:
+    """The judge's pooled features (N, 128) of uint8 images, on the CPU: the space gen.variety measures in."""
+    device = device if device is not None else next(net.parameters()).device
+    out = [net.features(_prep(images[i:i + batch], device)).mean(dim=(2, 3)).float().cpu()
+           for i in range(0, len(images), batch)]
+    return torch.cat(out) if out else torch.empty(0, net.head.in_features)
+
+
+REAL_FEATURES_PER_CLASS = 256  # kept in judge.pt, so synth and fid measure coverage without the training data
+
+
+def real_features(net: JudgeNet, images: torch.Tensor, targets: torch.Tensor, class_names: list[str],
+                  device=None) -> dict[str, torch.Tensor]:
+    """{class: judge features of its first REAL_FEATURES_PER_CLASS real images}."""
+    return {c: embed(net, images[torch.nonzero(targets == k).flatten()[:REAL_FEATURES_PER_CLASS]], device)
+            for k, c in enumerate(class_names)}
+
+
 def agreement(net: JudgeNet, fakes_by_class: dict[int, torch.Tensor], device=None) -> dict[int, float]:
     """{class index: share of that class's uint8 fakes the judge assigns to it}."""
     return {k: float((predict(net, x, device) == k).float().mean()) for k, x in fakes_by_class.items() if len(x)}
 
 
-def save_judge(path: str | Path, net: JudgeNet, info: dict, class_names: list[str]) -> Path:
-    """judge.pt: weights, class names and the real held-out accuracy (atomic)."""
+def save_judge(path: str | Path, net: JudgeNet, info: dict, class_names: list[str],
+               features: dict[str, torch.Tensor] | None = None) -> Path:
+    """judge.pt: weights, class names, the real held-out accuracy and the reals' features per class (atomic)."""
     with atomic_path(path) as tmp:
         torch.save({"format": "synthmix-judge", "state": net.state_dict(), "class_names": list(class_names),
-                    "info": info}, tmp)
+                    "info": info, "real_features": features or {}}, tmp)
     return Path(path)
+
+
+def load_real_features(path: str | Path) -> dict[str, torch.Tensor] | None:
+    """The reals' judge features kept in judge.pt; None without one, or in a judge.pt from before they were kept."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return torch.load(path, map_location="cpu", weights_only=True).get("real_features") or None
 
 
 def load_judge(path: str | Path, device="cpu") -> tuple[JudgeNet, dict, list[str]] | None:

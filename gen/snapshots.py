@@ -43,6 +43,18 @@ def collapsed_classes(fake_div: dict[str, float], real_div: dict[str, float], pe
             and (trained or d < FALL_RATIO * peak_div.get(c, 0))]
 
 
+COVERAGE_FLOOR = 0.2  # a coverage peak below this says "not learned yet", too low to fall from
+
+
+def coverage_fallen(coverage: dict[str, float], peak: dict[str, float]) -> list[str]:
+    """Classes whose fakes now cover less than FALL_RATIO x the real images they covered at their best.
+
+    The feature-space side of the watch: a G pulled onto a few easy-to-classify images of a class (ACGAN's failure)
+    keeps its class and can keep pixel diversity (noise), but the real images it covers fall away.
+    """
+    return [c for c, v in coverage.items() if peak.get(c, 0) >= COVERAGE_FLOOR and v < FALL_RATIO * peak[c]]
+
+
 def plot_losses(rows: list[dict], path: str | Path) -> Path | None:
     """losses.png: D and G loss and D's mean logits on real/fake against the step."""
     rows = [r for r in rows if "loss_d" in r]

@@ -87,7 +87,7 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     from augment.manifest import save_manifest
     from common.atomic import atomic_dir, write_json
     from common.outputs import check_new_dir
-    from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity
+    from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity, run_real_features
     from common.seeding import parse_seeds
 
     if (score_fn is None) != (opts.min_confidence is None):
@@ -143,7 +143,8 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
         df = pd.DataFrame(rows, columns=["path", "label", "category", "source", "gan_run", "checkpoint", "seed",
                                          "gan_step"])
         save_manifest(df, tmp / "manifest.csv")
-        quality = class_quality(sample, load_run_judge(ckpt_path.parent), run_real_diversity(ckpt_path.parent))
+        run = ckpt_path.parent
+        quality = class_quality(sample, load_run_judge(run), run_real_diversity(run), run_real_features(run))
         quality.update(checkpoint=str(ckpt_path.resolve()), step=sampler.step, generated=generated, kept=kept)
         write_json(tmp / "quality.json", quality)
     df.attrs.update(generated=generated, kept=kept, checkpoint=str(ckpt_path), step=sampler.step, quality=quality)

@@ -184,8 +184,8 @@ def train_gan(opts: GanOptions) -> Path | None:
             rows = [r for r in read_jsonl(run_dir / "stats.jsonl") if r.get("step", 0) <= step]
             write_text(run_dir / "stats.jsonl", "".join(_jsonl(r) for r in rows))
 
-    judge = _judge(run_dir, real, names, opts, fabric.device, rank0, resume_ckpt is not None)
-    watch = Watch(real, names, opts, fabric.device, judge)
+    judge, judge_feats = _judge(run_dir, real, names, opts, fabric.device, rank0, resume_ckpt is not None)
+    watch = Watch(real, names, opts, fabric.device, judge, judge_feats)
     # Fabric's TensorBoard logger, made here rather than passed to Fabric(): the run folder is known only now.
     curves = GanCurves(run_dir, step if resume_ckpt is not None else None, enabled=opts.tensorboard and rank0)
     if rank0 and resume_ckpt is None:
@@ -235,18 +235,24 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
 
 
 def _judge(run_dir: Path, real: RealImages, names: list[str], opts: GanOptions, device, rank0: bool, resumed: bool):
-    """The agreement classifier: trained on the reals once per run (judge.pt), reloaded on resume; None if off."""
+    """The agreement classifier: trained on the reals once per run (judge.pt), reloaded on resume; None if off.
+
+    Returns ((net, info), the reals' judge features per class for gen.variety) or (None, None).
+    """
+    from gen.judge import load_real_features, real_features
+
     if opts.judge_steps == 0 or len(names) < 2:
-        return None
+        return None, None
     path = run_dir / "judge.pt"
     if resumed and path.is_file():
         net, info, _ = load_judge(path, device)
-        return net, info
+        return (net, info), load_real_features(path)
     net, info = train_judge(real.images, real.targets, len(names), seed=opts.seed, device=device,
                             steps=opts.judge_steps)
+    feats = real_features(net, real.images, real.targets, names, device)
     if rank0:
-        save_judge(path, net, info, names)
-    return net, info
+        save_judge(path, net, info, names, feats)
+    return (net, info), feats
 
 
 def _checkpoint(step: int, pairs: list[GanPair], opts: GanOptions, names: list[str]) -> dict:

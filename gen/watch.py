@@ -12,7 +12,8 @@ from gen.gan import GanPair
 from gen.judge import agreement
 from gen.options import GanOptions
 from gen.sampling import with_standing_stats
-from gen.snapshots import COLLAPSE_RATIO, COLLAPSE_WARMUP, collapsed_classes, mean_pairwise_distance, save_grid
+from gen.snapshots import COLLAPSE_RATIO, COLLAPSE_WARMUP, FALL_RATIO, collapsed_classes, coverage_fallen, \
+    mean_pairwise_distance, save_grid
 
 GRID_COLS = 8        # fakes<step>.png: one row per class, this many columns (the same noise in every row)
 DIVERSITY_N = 32     # fixed fakes per class for the mode-collapse watch and classifier agreement
@@ -27,7 +28,8 @@ def sampling_gens(pairs: list[GanPair], nz: int, n_classes: int, device) -> list
 class Watch:
     """Fixed noise and fixed real images: sample grids and the per-class diversity (mode-collapse watch)."""
 
-    def __init__(self, real: RealImages, names: list[str], opts: GanOptions, device, judge=None):
+    def __init__(self, real: RealImages, names: list[str], opts: GanOptions, device, judge=None,
+                 real_features: dict[str, torch.Tensor] | None = None):
         g = torch.Generator().manual_seed(opts.seed + 1_000_003)  # private: never touches the training RNG
         self.z = torch.randn(DIVERSITY_N, opts.nz, generator=g).to(device)
         self.names, self.device, self.nz, self.judge = names, device, opts.nz, judge
@@ -37,12 +39,16 @@ class Watch:
             self.real_by_class.append(to_float(real.images[idx]))
         self.real_div = {c: mean_pairwise_distance(x) for c, x in zip(names, self.real_by_class)}
         self.peak_div: dict[str, float] = {}
+        self.real_features = real_features  # the judge's features of the reals (gen.variety), or None
+        self.peak_cov: dict[str, float] = {}
 
     def restore_peaks(self, rows: list[dict]) -> None:
         """After a resume, the peak diversity per class from the run's stats.jsonl."""
         for r in rows:
             for c, v in r.get("diversity", {}).items():
                 self.peak_div[c] = max(v, self.peak_div.get(c, 0.0))
+            for c, v in r.get("coverage", {}).items():
+                self.peak_cov[c] = max(v, self.peak_cov.get(c, 0.0))
 
     def real_grid(self) -> torch.Tensor:
         rows = []
@@ -73,6 +79,17 @@ class Watch:
         shares = agreement(self.judge[0], {k: to_uint8(f) for k, f in enumerate(fakes)}, self.device)
         return {self.names[k]: round(v, 4) for k, v in shares.items()}
 
+    def variety(self, fakes: list[torch.Tensor]) -> dict[str, dict[str, float]]:
+        """Per-class coverage and density of the fakes in the judge's features ({} without a judge)."""
+        if self.judge is None or not self.real_features:
+            return {}
+        from gen.data import to_uint8
+        from gen.judge import embed
+        from gen.variety import per_class
+
+        fake = {c: embed(self.judge[0], to_uint8(f), self.device) for c, f in zip(self.names, fakes)}
+        return per_class(self.real_features, fake)
+
 
 def snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: Watch, curves=None) -> list[str]:
     """fakes<step>.png and a stats.jsonl row: diversity and agreement per class (+ a collapse warning), also as
@@ -84,8 +101,15 @@ def snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: Watch, curve
     div = {c: round(mean_pairwise_distance(f), 5) for c, f in zip(names, fakes)}
     collapsed = collapsed_classes(div, watch.real_div, watch.peak_div, trained=step >= COLLAPSE_WARMUP)
     watch.peak_div = {c: max(v, watch.peak_div.get(c, 0.0)) for c, v in div.items()}
+    variety = watch.variety(fakes)
+    coverage = {c: m["coverage"] for c, m in variety.items()}
+    fallen = coverage_fallen(coverage, watch.peak_cov)
+    watch.peak_cov = {c: max(v, watch.peak_cov.get(c, 0.0)) for c, v in coverage.items()}
     row = {"step": step, "diversity": div, "real_diversity": {c: round(v, 5) for c, v in watch.real_div.items()},
-           "collapse_warning": collapsed}
+           "collapse_warning": sorted(set(collapsed) | set(fallen), key=names.index)}
+    if variety:
+        row.update(coverage=coverage, density={c: m["density"] for c, m in variety.items()},
+                   coverage_fallen=fallen)
     agree = watch.agreement(fakes)
     if agree is not None:
         row.update(agreement=agree, agreement_mean=round(sum(agree.values()) / len(agree), 4),
@@ -93,10 +117,14 @@ def snapshot(run_dir: Path, step: int, pairs: list[GanPair], watch: Watch, curve
     append_jsonl(run_dir / "stats.jsonl", row)
     if curves is not None:
         curves.snapshot(row, grid, GRID_COLS)
-    if collapsed:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
+    if collapsed:
         tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(collapsed)} are far less diverse than the "
                    f"real ones (mean pairwise distance < {COLLAPSE_RATIO} x the real images'); possible mode collapse, "
                    f"see fakes{step:06d}.png")
-    return collapsed
+    if fallen:
+        tqdm.write(f"warning: step {step}: fakes of class(es) {', '.join(fallen)} cover under {FALL_RATIO} x the real "
+                   "images they covered at their best (judge features); collapse onto a few easy images of the "
+                   f"class, see fakes{step:06d}.png")
+    return row["collapse_warning"]

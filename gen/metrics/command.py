@@ -82,7 +82,7 @@ def run_fid(opts: FidOptions) -> dict:
 def _quality(opts: FidOptions, fake, class_names) -> dict | None:
     """Per-class diversity and classifier agreement beside FID: from the GAN run (--gan), or from the train-gan
     run a synth folder's manifest names (--fake); None when the fakes have no classes."""
-    from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity
+    from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity, run_real_features
 
     if opts.gan is not None:
         fakes = {c: fake(k, MAX_PER_CLASS) for k, c in enumerate(class_names)}
@@ -93,7 +93,7 @@ def _quality(opts: FidOptions, fake, class_names) -> dict | None:
             return None
     if run is None:
         return class_quality(fakes)
-    return class_quality(fakes, load_run_judge(run), run_real_diversity(run))
+    return class_quality(fakes, load_run_judge(run), run_real_diversity(run), run_real_features(run))
 
 
 def _fake_folder_sample(folder: Path, n: int):

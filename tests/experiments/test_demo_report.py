@@ -85,11 +85,11 @@ def test_report_puts_diversity_and_agreement_beside_fid(tmp_path):
     paths, abl, eda = _fake_outputs(tmp_path)
     synth = Path(json.loads((abl / "prepared.json").read_text())["synth"])
     (synth / "quality.json").write_text(json.dumps({"judge_real_acc": 0.9, "per_class": {
-        "0": {"diversity": 0.5, "real_diversity": 0.6, "diversity_ratio": 0.8, "agreement": 0.9},
-        "1": {"diversity": 0.2, "real_diversity": 0.5, "diversity_ratio": 0.4, "agreement": 0.5}}}))
+        "0": {"diversity": 0.5, "real_diversity": 0.6, "diversity_ratio": 0.8, "agreement": 0.9, "coverage": 0.6},
+        "1": {"diversity": 0.2, "real_diversity": 0.5, "diversity_ratio": 0.4, "agreement": 0.5, "coverage": 0.2}}}))
     text = write_demo_report(tmp_path, abl, eda, paths).read_text()
     section = text.split("## 4.")[1].split("\n## ")[0]  # one section, one table: FID/KID then variety and class
     table = [ln for ln in section.splitlines() if ln.startswith("| ")]
     assert "| fid | 12.5 |" in table and "| diversity / real, worst class | 0.4 |" in table
-    assert "| agreement, mean | 0.7 |" in table
-    assert "| 1 | 0.200 | 0.500 | 0.40 | 0.50 |" in section  # and per class below it
+    assert "| agreement, mean | 0.7 |" in table and "| coverage of the reals, worst class | 0.2 |" in table
+    assert "| 1 | 0.200 | 0.500 | 0.40 | 0.20 | 0.50 |" in section  # and per class below it

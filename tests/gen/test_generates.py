@@ -68,3 +68,51 @@ def test_samples_belong_to_their_class(trained):
         colour = x.mean(dim=(2, 3))  # (n, 3) each fake's mean colour
         nearest = torch.stack([(colour - means[n]).norm(dim=1) for n in names]).argmin(0)
         assert (nearest == names.index(c)).float().mean() >= 0.9, c
+
+
+BANDS = {"top": 0, "middle": 1, "bottom": 2}
+
+
+def _band_images(root, per_class=32, size=32, seed=0):
+    """Class = the band (top/middle/bottom third) holding a white square; background colour is random, so colour,
+    the easy cue of the data above, says nothing about the class."""
+    rng = np.random.default_rng(seed)
+    for name, b in BANDS.items():
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            img = np.empty((size, size, 3), np.uint8)
+            img[:] = rng.integers(0, 160, 3)
+            r, c = b * 11 + int(rng.integers(0, 3)), int(rng.integers(0, size - 8))
+            img[r:r + 8, c:c + 8] = 255
+            Image.fromarray(img).save(root / name / f"{i:03d}.png")
+    return root
+
+
+def _band_agreement(run) -> float:
+    """Share of fakes whose brightest third is their class's band."""
+    sample, names = load_sampler(run)
+    hits = []
+    for k, c in enumerate(names):
+        rows = to_float(sample(k, 64)).mean(dim=(1, 3))  # (n, H) brightness per row
+        thirds = torch.stack([rows[:, :11].mean(1), rows[:, 11:22].mean(1), rows[:, 22:].mean(1)], 1)
+        hits.append((thirds.argmax(1) == BANDS[c]).float().mean())
+    return float(torch.stack(hits).mean())
+
+
+def test_the_class_term_raises_agreement(tmp_path):
+    """Where the projection term alone is slow to tie the class to its cue, the ACGAN head ties it in 200 steps.
+
+    Measured (seed 0, 200 steps): agreement 0.69 without a class loss (the middle band 0.09), 1.0 with ac; 300
+    steps: 0.67 / 1.0 (d2dce 1.0 too)."""
+    from augment.spec import DataSpec
+    from gen.options import GanOptions
+
+    torch.set_num_threads(1)
+    data = _band_images(tmp_path / "data")
+    agreement = {}
+    for class_loss in ("none", "ac"):
+        run = train_gan(GanOptions(data=DataSpec(data=str(data)), out=str(tmp_path / class_loss), steps=200, batch=24,
+                                   nz=32, ngf=16, ndf=16, snapshot_every=200, log_every=50, judge_steps=0,
+                                   progress=False, tensorboard=False, class_loss=class_loss))
+        agreement[class_loss] = _band_agreement(run)
+    assert agreement["ac"] >= 0.9 and agreement["ac"] >= agreement["none"] + 0.15, agreement

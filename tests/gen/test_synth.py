@@ -90,3 +90,15 @@ def test_per_class_gan_samples_each_class(gan_data, tiny_opts, tmp_path):
     run = train_gan(tiny_opts(gan_data(), mode="per-class", steps=1, snapshot_every=1))
     df = synth(SynthOptions(gan=str(run), all_classes=True, n=2, out=str(tmp_path / "pc")))
     assert df.groupby("label").size().to_dict() == {"cat": 2, "dog": 2}
+
+
+def test_quality_measures_coverage_in_the_judges_features(gan_data, tiny_opts, tmp_path):
+    import json
+
+    run = train_gan(tiny_opts(gan_data({"cat": 10, "dog": 4}), steps=1, snapshot_every=1))
+    synth(SynthOptions(gan=str(run), all_classes=True, n=8, out=str(tmp_path / "syn"), batch=8))
+    q = json.loads((tmp_path / "syn" / "quality.json").read_text())
+    # the run's judge.pt kept its reals' features (10 cat, 4 dog: only cat has more than k + 1 = 6 to measure against)
+    assert 0 <= q["per_class"]["cat"]["coverage"] <= 1 and "density" in q["per_class"]["cat"]
+    assert "coverage" not in q["per_class"]["dog"]
+    assert q["coverage_min"] == q["per_class"]["cat"]["coverage"]
