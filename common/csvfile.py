@@ -67,6 +67,10 @@ def read_csv(path: str | Path, what: str = "CSV", encoding: str | None = None,
     if not raw.strip():
         raise UserError(f"{path}: empty file (no header, no rows); write a header line, then {rows}")
     text = _decode(raw, path, encoding, encoding_option)
+    if "\0" in text:  # UTF-16 text decoded with the wrong codec, or not text at all
+        line = text[:text.index("\0")].count("\n") + 1
+        raise UserError(f"{path}: not a readable CSV file (a NUL byte on line {line}: UTF-16 or binary?); save it as "
+                        "UTF-8 CSV")
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows, lines = [], []
