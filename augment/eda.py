@@ -1,7 +1,6 @@
 """EDA: class balance, sample grid, image sizes and a summary.json; and train/val split files."""
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -113,10 +112,9 @@ def inspect_dataset(spec: DataSpec, out: str | Path) -> dict:
 
 def split_to_csv(spec: DataSpec, out: str | Path, val_fraction: float = 0.2, seed: int = 0) -> dict:
     """Stratified split written as out/train.csv and out/val.csv (manifest CSVs)."""
-    from common.ranges import FRACTION, SEED, check_ranges
+    from common.ranges import SEED, VAL_FRACTION, check_ranges
 
-    check_ranges(dict(val_fraction=val_fraction, seed=seed), {"val_fraction": replace(FRACTION, flag="--val"),
-                                                              "seed": SEED})
+    check_ranges(dict(val_fraction=val_fraction, seed=seed), {"val_fraction": VAL_FRACTION, "seed": SEED})
     out = check_out_dir(out)
     check_outside(out, {"--data": spec.data})
     df, _ = load_dataset(spec, report_dir=out)

@@ -167,6 +167,12 @@ def _is_int(s: str) -> bool:
     return s.lstrip("-").isdigit()
 
 
+def refuse_empty(spec: str | Path) -> None:
+    """Path("") is the current folder: its subfolders would be taken for classes (and blamed as empty ones)."""
+    if not str(spec).strip():
+        raise UserError("--data '': empty; pass a folder with one subfolder per class, or a CSV")
+
+
 def load_manifest(spec: str | Path, image_root: str | Path | None = None, path_col: str | None = None,
                   label_col: str | None = None, category_col: str | None = None,
                   class_table: str | Path | None = None, unlabeled: bool = False, encoding: str | None = None,
@@ -175,8 +181,7 @@ def load_manifest(spec: str | Path, image_root: str | Path | None = None, path_c
 
     `encoding` is the CSV's (None: UTF-8); `encoding_option` the option that sets it on this command, or None.
     """
-    if not str(spec).strip():  # Path("") is the current folder: its subfolders would be blamed as empty classes
-        raise UserError("--data '': empty; pass a folder with one subfolder per class, or a CSV")
+    refuse_empty(spec)
     spec = Path(spec)
     if unlabeled:
         return from_unlabeled(spec)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from augment.labels import LabelMap
-from augment.manifest import load_manifest
+from augment.manifest import load_manifest, refuse_empty
 from augment.validate import validate
 
 
@@ -28,10 +28,8 @@ class DataSpec:
 def check_spec(spec: DataSpec) -> None:
     """What can be refused without reading the data: an empty --data, an encoding Python does not know."""
     from common.csvfile import check_encoding
-    from common.errors import UserError
 
-    if not str(spec.data).strip():  # Path("") is the current folder: its subfolders would be taken as classes
-        raise UserError("--data '': empty; pass a folder with one subfolder per class, or a CSV")
+    refuse_empty(spec.data)
     check_encoding(spec.encoding)
 
 

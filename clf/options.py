@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from augment.spec import DataSpec
-from common.ranges import AT_LEAST_1, BN_BATCH, NON_NEGATIVE, POSITIVE, PROBABILITY, SEED, WORKERS, Range
+from common.ranges import AT_LEAST_1, BN_BATCH, NON_NEGATIVE, POSITIVE, PROBABILITY, SEED, VAL_FRACTION, WORKERS, Range
 
 SELECT_METRICS = ("acc", "macro_f1", "micro_f1", "hier_acc")
 LOSSES = ("ce", "focal")
@@ -64,7 +64,7 @@ class TrainOptions:
 
 # Every numeric option's range (checked by clf.train.check_options, before any folder).
 TRAIN_RANGES = {
-    "val_fraction": Range(0, 1, lo_open=True, hi_open=True, flag="--val"), "ratio": NON_NEGATIVE,
+    "val_fraction": VAL_FRACTION, "ratio": NON_NEGATIVE,
     "size": Range(16, why="the backbone downsamples its input up to 32 times"),
     "batch_size": BN_BATCH, "lr": POSITIVE, "momentum": PROBABILITY, "weight_decay": NON_NEGATIVE,
     "warmup_epochs": NON_NEGATIVE, "warmup_lr": NON_NEGATIVE, "min_lr": NON_NEGATIVE,

@@ -60,8 +60,7 @@ def submit(opts) -> int:
     if opts.template:
         if not Path(opts.template).is_file():
             raise UserError(f"--template {opts.template}: file not found; pass the competition's sample_submission.csv")
-        template = read_csv(opts.template, "template", opts.encoding,
-                            rows="one row per test image")
+        template = read_csv(opts.template, "template", opts.encoding, rows="one row per test image")
     if template is not None:  # settle the columns and refuse missing files before the (long) prediction
         keys = image_frame(opts.images)[1]
         id_col = _id_column(template, opts.id_column, keys, opts.template)

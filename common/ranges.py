@@ -47,7 +47,7 @@ SEED = Range(0, why="numpy refuses negative seeds")
 WORKERS = Range(0, why="0 loads in the main process")
 BN_BATCH = Range(2, why="batch norm needs at least two images per batch")
 PROBABILITY = Range(0, 1)
-FRACTION = Range(0, 1, lo_open=True, hi_open=True)
+VAL_FRACTION = Range(0, 1, lo_open=True, hi_open=True, flag="--val")  # train, data split
 
 
 def check_ranges(options: Any, ranges: Mapping[str, Range]) -> None:

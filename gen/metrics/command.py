@@ -59,10 +59,8 @@ def run_fid(opts: FidOptions) -> dict:
     """Score --fake DIR or --gan RUN against --real; write the flat result to --out; return it."""
     from common.atomic import write_json
     from gen.metrics.score import score
-
-    from common.outputs import check_out_file
-
     from common.device import pick_device
+    from common.outputs import check_out_file
     from common.ranges import check_ranges
 
     if (opts.fake is None) == (opts.gan is None):
