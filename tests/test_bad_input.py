@@ -128,6 +128,12 @@ def _issue23_inputs(root: Path, data: Path, clf_run: Path, gan_run: Path, full: 
                "cas": {"enabled": False}, "fid": {"enabled": False}}
         out[name] = root / f"{name}.yaml"
         out[name].write_text(yaml.safe_dump(cfg))
+    for name, section, key, value in (("abl_batch_one", "classifier", "options", {"batch_size": 1}),
+                                      ("abl_synth_batch_zero", "gan", "synth_options", {"batch": 0})):
+        cfg = yaml.safe_load(out["abl_ok"].read_text())
+        cfg[section][key] = value
+        out[name] = root / f"{name}.yaml"
+        out[name].write_text(yaml.safe_dump(cfg))
     return {**out, "one_class": one, "half_bad": half_bad, "clf_other": clf_other, "synth_stub": synth_stub}
 
 
@@ -307,6 +313,10 @@ CASES_23 = [
      r"--workers -1"),
     ("c3", "submit/batch-zero", "submit --model {clf} --images {test} --batch-size 0 --out {new}.csv",
      r"--batch-size 0"),
+    ("c3", "ablate/config-batch-size-one", "ablate --config {abl_batch_one} --out {new} --dry-run",
+     r"--batch-size 1: out of range"),
+    ("c3", "ablate/config-synth-batch-zero", "ablate --config {abl_synth_batch_zero} --out {new} --dry-run",
+     r"--batch 0: out of range"),
     ("c3", "ablate/cpus-per-cell-zero", "ablate --config experiments/configs/demo.yaml --out {new} --executor slurm "
      "--cpus-per-cell 0 --dry-run", r"--cpus-per-cell 0"),
     # 4. runs that cannot learn
