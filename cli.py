@@ -10,6 +10,7 @@ import click
 
 from common.paths import PATH  # path options: an empty one is refused, not read as the current folder
 
+
 def _with_options(opts: list, fn):
     """Apply click options so they show in the order listed."""
     for opt in reversed(opts):
