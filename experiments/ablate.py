@@ -333,7 +333,8 @@ def class_counts_of(data: str) -> dict[str, int]:
     """Images per class of a folder or manifest (real: the x axis of the per-class gain plot; synth: the stock)."""
     from augment.manifest import class_counts, load_manifest
 
-    return {str(k): int(v) for k, v in class_counts(load_manifest(data)).items()}
+    # encoding_option=None: ablate has no --encoding to advise (a CSV's problem is said with the advice to save it)
+    return {str(k): int(v) for k, v in class_counts(load_manifest(data, encoding_option=None)).items()}
 
 
 def synth_per_class(cfg: AblationConfig, counts: dict[str, int]) -> int:
