@@ -589,3 +589,20 @@ def test_c7_a_killed_inspect_leaves_no_temp_image_in_out(env, tmp_path):
     res = CliRunner().invoke(cli, ["data", "inspect", "--data", str(env["data"]), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == ["class_balance.png", "samples.png", "sizes.png", "summary.json"]
+
+
+def test_c3_every_numeric_option_of_the_options_commands_has_a_range():
+    """A new numeric option without a range would slip past check_ranges: each click number is in its command's
+    ranges dict (train's --epochs keeps its own check, which knows about --stage)."""
+    import click
+
+    from clf.options import PREDICT_RANGES, TRAIN_RANGES
+    from gen.metrics.command import FID_RANGES
+    from gen.options import GAN_RANGES, SYNTH_RANGES
+
+    ranges = {"train": {*TRAIN_RANGES, "epochs"}, "train-gan": set(GAN_RANGES), "synth": set(SYNTH_RANGES),
+              "fid": set(FID_RANGES), "predict": set(PREDICT_RANGES), "submit": set(PREDICT_RANGES)}
+    for name, known in ranges.items():
+        numbers = {p.name for p in cli.commands[name].params
+                   if isinstance(p.type, (click.types.IntParamType, click.types.FloatParamType))}
+        assert numbers <= known, f"{name}: no range for {sorted(numbers - known)}"
