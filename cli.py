@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from common.paths import PATH  # path options: an empty one is refused, not read as the current folder
+
 
 def _with_options(opts: list, fn):
     """Apply click options so they show in the order listed."""
@@ -19,13 +21,16 @@ def _with_options(opts: list, fn):
 def data_options(fn):
     """The options that say where a labelled dataset is (folder or CSV) and how to read it."""
     opts = [
-        click.option("--data", required=True, help="Class-per-folder dir, category/class dir, or CSV of files+labels."),
-        click.option("--image-root", default=None, help="Folder the CSV's file names are relative to."),
+        click.option("--data", type=PATH, required=True,
+                     help="Class-per-folder dir, category/class dir, or CSV of files+labels."),
+        click.option("--image-root", type=PATH, default=None, help="Folder the CSV's file names are relative to."),
         click.option("--path-column", default=None, help="CSV column with file names (auto-detected)."),
         click.option("--label-column", default=None, help="CSV column with labels (auto-detected)."),
         click.option("--category-column", default=None, help="CSV column with categories (two-level labels)."),
-        click.option("--class-table", default=None, help="CSV mapping label ids to names (and categories)."),
+        click.option("--class-table", type=PATH, default=None, help="CSV mapping label ids to names (and categories)."),
         click.option("--skip-bad", is_flag=True, help="Drop bad files/classes into bad_files.csv instead of failing."),
+        click.option("--encoding", default=None,
+                     help="Encoding of the CSV files (data, class table) when not UTF-8, e.g. cp1251, latin-1."),
     ]
     return _with_options(opts, fn)
 
@@ -34,7 +39,8 @@ def data_spec(kwargs: dict):
     """Pop the data options out of a command's kwargs into a DataSpec."""
     from augment.spec import DataSpec
 
-    keys = ("data", "image_root", "path_column", "label_column", "category_column", "class_table", "skip_bad")
+    keys = ("data", "image_root", "path_column", "label_column", "category_column", "class_table", "skip_bad",
+            "encoding")
     return DataSpec(**{k: kwargs.pop(k) for k in keys})
 
 
@@ -50,7 +56,7 @@ def data():
 
 
 @data.command("demo")
-@click.option("--out", required=True, help="Folder to write the demo digits into (one subfolder per class).")
+@click.option("--out", type=PATH, required=True, help="Folder to write the demo digits into (one subfolder per class).")
 @click.option("--per-class", default=None, type=int, help="Keep at most this many images per class.")
 @click.option("--imbalance", default=1.0, show_default=True,
               help="Largest/smallest class ratio; >1 thins digits 1..9 exponentially (a long-tailed set).")
@@ -65,7 +71,8 @@ def data_demo(out, per_class, imbalance, seed):
 
 @data.command("inspect")
 @data_options
-@click.option("--out", required=True, help="Folder for class_balance.png, samples.png, sizes.png, summary.json.")
+@click.option("--out", type=PATH, required=True,
+              help="Folder for class_balance.png, samples.png, sizes.png, summary.json.")
 def data_inspect(out, **kw):
     """EDA: class balance, sample grid, image sizes, summary.json (counts, imbalance ratio, bad files)."""
     from augment.eda import inspect_dataset
@@ -79,7 +86,7 @@ def data_inspect(out, **kw):
 @data_options
 @click.option("--val", "val_fraction", default=0.2, show_default=True, help="Validation fraction.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--out", required=True, help="Folder for train.csv and val.csv.")
+@click.option("--out", type=PATH, required=True, help="Folder for train.csv and val.csv.")
 def data_split(val_fraction, seed, out, **kw):
     """Stratified train/val split by label; classes too small to split stay in train and are reported."""
     from augment.eda import split_to_csv
@@ -104,7 +111,7 @@ def augment_group():
 @click.option("--n", "n_images", default=6, show_default=True, help="Images to show.")
 @click.option("--copies", default=5, show_default=True, help="Augmented copies per image.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--out", required=True, help="PNG file to write.")
+@click.option("--out", type=PATH, required=True, help="PNG file to write.")
 def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
     """Originals beside augmented copies, one row per image."""
     from augment.preview import preview_grid
@@ -117,7 +124,8 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 # --- gen: train-gan, synth (issue 3) ---
 @cli.command("train-gan")
 @data_options
-@click.option("--out", default="runs", show_default=True, help="Folder for run folders (runs/00003-cgan-...).")
+@click.option("--out", type=PATH, default="runs", show_default=True,
+              help="Folder for run folders (runs/00003-cgan-...).")
 @click.option("--mode", type=click.Choice(["conditional", "per-class"]), default="conditional", show_default=True,
               help="One class-conditional GAN, or one unconditional GAN per class.")
 @click.option("--size", type=click.Choice(["32", "64", "128"]), default="32", show_default=True,
@@ -162,8 +170,10 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--devices", default=1, show_default=True,
               help="Processes: one per GPU (DDP through Lightning Fabric); without a GPU, N gloo processes on the CPU.")
 @click.option("--workers", "num_workers", default=0, show_default=True, help="Decoding workers for loading images.")
-@click.option("--resume", default=None, help="Run folder to continue exactly (same options; --steps may grow).")
-@click.option("--init-from", default=None, help="GAN checkpoint or run folder to take weights from (step 0).")
+@click.option("--resume", type=PATH, default=None,
+              help="Run folder to continue exactly (same options; --steps may grow).")
+@click.option("--init-from", type=PATH, default=None,
+              help="GAN checkpoint or run folder to take weights from (step 0).")
 @click.option("--tensorboard/--no-tensorboard", default=True, show_default=True,
               help="TensorBoard curves and sample grids in the run folder (`tensorboard --logdir runs`).")
 def train_gan_cmd(**kw):
@@ -179,17 +189,18 @@ def train_gan_cmd(**kw):
 
 
 @cli.command("synth")
-@click.option("--gan", required=True, help="train-gan run folder (or a checkpoint .pt).")
+@click.option("--gan", type=PATH, required=True, help="train-gan run folder (or a checkpoint .pt).")
 @click.option("--class", "classes", multiple=True, help="Class to generate (repeat for several).")
 @click.option("--all", "all_classes", is_flag=True, help="Generate every class the GAN knows.")
 @click.option("--n", default=500, show_default=True, help="Images per class (seeds 0..n-1) when --seeds is not given.")
 @click.option("--seeds", default=None, help="Seeds, e.g. 0-499 or 0,5,9; one image per seed and class.")
-@click.option("--out", required=True, help="New folder for <class>/seed<NNNN>.png and manifest.csv.")
+@click.option("--out", type=PATH, required=True, help="New folder for <class>/seed<NNNN>.png and manifest.csv.")
 @click.option("--checkpoint", default="auto", show_default=True,
               help="auto (best.pt if scored, else last.pt), best, last, or a .pt path.")
 @click.option("--batch", default=64, show_default=True)
 @click.option("--device", default="auto", show_default=True)
-@click.option("--classifier", default=None, help="Classifier run folder: keep only samples it assigns to their class.")
+@click.option("--classifier", type=PATH, default=None,
+              help="Classifier run folder: keep only samples it assigns to their class.")
 @click.option("--min-confidence", default=None, type=float,
               help="Probability the classifier must give (with --classifier).")
 def synth_cmd(classifier, min_confidence, **kw):
@@ -219,9 +230,9 @@ def synth_cmd(classifier, min_confidence, **kw):
 
 # --- fid (issue 4) ---
 @cli.command("fid")
-@click.option("--real", required=True, help="Real images: class-per-folder dir, flat dir, or manifest CSV.")
-@click.option("--fake", default=None, help="Fake images (same kinds as --real), e.g. a synth output folder.")
-@click.option("--gan", default=None, help="A train-gan run folder: sample it directly, no images written.")
+@click.option("--real", type=PATH, required=True, help="Real images: class-per-folder dir, flat dir, or manifest CSV.")
+@click.option("--fake", type=PATH, default=None, help="Fake images (same kinds as --real), e.g. a synth output folder.")
+@click.option("--gan", type=PATH, default=None, help="A train-gan run folder: sample it directly, no images written.")
 @click.option("--checkpoint", default=None, help="With --gan: which checkpoint (default: the run's best/last).")
 @click.option("--per-class", is_flag=True, help="Score each class against its own reals (KID first, FID beside).")
 @click.option("--metrics", default="fid,kid", show_default=True, help="Comma list of: fid, kid, prc, isc.")
@@ -234,7 +245,7 @@ def synth_cmd(classifier, min_confidence, **kw):
 @click.option("--cache-name", default=None, help="Name for the cached real statistics (default: content hash).")
 @click.option("--no-cache", is_flag=True, help="Recompute the real statistics and the fakes' features.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--out", required=True, help="metrics.json to write.")
+@click.option("--out", type=PATH, required=True, help="metrics.json to write.")
 def fid(**kw):
     """FID/KID/precision-recall of fake images (or a GAN run) against real ones, via torch-fidelity."""
     from gen.metrics.command import FidOptions, format_result, run_fid
@@ -250,16 +261,18 @@ def _csv_list(value) -> tuple[str, ...]:
 
 @cli.command("train")
 @data_options
-@click.option("--val-data", default=None, help="Separate labelled validation set (else --val splits --data).")
+@click.option("--val-data", type=PATH, default=None,
+              help="Separate labelled validation set (else --val splits --data).")
 @click.option("--val", "val_fraction", default=0.2, show_default=True, type=float,
               help="Validation fraction of --data (stratified) when no --val-data.")
-@click.option("--test-data", default=None, help="Held-out labelled set, scored once at the end with best.pt.")
-@click.option("--synth", default=None, help="Synth folder with manifest.csv (written by `synth`).")
+@click.option("--test-data", type=PATH, default=None,
+              help="Held-out labelled set, scored once at the end with best.pt.")
+@click.option("--synth", type=PATH, default=None, help="Synth folder with manifest.csv (written by `synth`).")
 @click.option("--ratio", default=None, type=float, help="Synthetic images per class = R × its real count (capped).")
 @click.option("--balance", is_flag=True, help="Instead of --ratio: top every class up to the largest one.")
 @click.option("--model", default=None, help="Any timm model name, e.g. resnet18, mobilenetv2_100, convnext_tiny.")
 @click.option("--pretrained", is_flag=True, help="Start from timm's hub weights (needs network or the HF cache).")
-@click.option("--weights", default=None, help="Start from a local checkpoint file (weights only).")
+@click.option("--weights", type=PATH, default=None, help="Start from a local checkpoint file (weights only).")
 @click.option("--lite0-imagenet", is_flag=True,
               help="tf_efficientnet_lite0 with packaged ImageNet weights (offline); implies --model.")
 @click.option("--aug", default="basic", show_default=True, help="Augmentation preset (see `augment preview`).")
@@ -299,8 +312,8 @@ def _csv_list(value) -> tuple[str, ...]:
 @click.option("--no-progress", is_flag=True, help="No progress bar or per-epoch lines.")
 @click.option("--tensorboard/--no-tensorboard", default=True, show_default=True,
               help="TensorBoard curves and figures in the run folder (`tensorboard --logdir runs`).")
-@click.option("--resume", default=None, help="Continue this run folder exactly (same options).")
-@click.option("--out", default="runs", show_default=True, help="Folder for run folders.")
+@click.option("--resume", type=PATH, default=None, help="Continue this run folder exactly (same options).")
+@click.option("--out", type=PATH, default="runs", show_default=True, help="Folder for run folders.")
 def train_cmd(no_progress, stages, **kw):
     """Train a timm classifier on real (+ synthetic) images; writes a run folder with metrics.json."""
     from clf.options import TrainOptions
@@ -334,10 +347,11 @@ label_as_option = click.option(
 
 
 @cli.command("predict")
-@click.option("--model", required=True, help="Run folder written by `train` (or its best.pt).")
-@click.option("--images", required=True, help="Folder of images (searched recursively).")
-@click.option("--out", default=None, help='preds.json: {"label_as": form, "predictions": {file: label}}.')
-@click.option("--probs", default=None, help="probs.csv: file + one probability column per class (form:label).")
+@click.option("--model", type=PATH, required=True, help="Run folder written by `train` (or its best.pt).")
+@click.option("--images", type=PATH, required=True, help="Folder of images (searched recursively).")
+@click.option("--out", type=PATH, default=None, help='preds.json: {"label_as": form, "predictions": {file: label}}.')
+@click.option("--probs", type=PATH, default=None,
+              help="probs.csv: file + one probability column per class (form:label).")
 @label_as_option
 @prediction_options
 def predict_cmd(tta, **kw):
@@ -350,13 +364,15 @@ def predict_cmd(tta, **kw):
 
 
 @cli.command("submit")
-@click.option("--model", required=True, help="Run folder written by `train` (or its best.pt).")
-@click.option("--images", required=True, help="Folder of test images.")
-@click.option("--out", required=True, help="submission.csv to write.")
-@click.option("--template", default=None, help="sample_submission.csv: row order and column names to follow.")
+@click.option("--model", type=PATH, required=True, help="Run folder written by `train` (or its best.pt).")
+@click.option("--images", type=PATH, required=True, help="Folder of test images.")
+@click.option("--out", type=PATH, required=True, help="submission.csv to write.")
+@click.option("--template", type=PATH, default=None,
+              help="sample_submission.csv: row order and column names to follow.")
 @click.option("--id-column", default=None,
               help="Id column [default: the template column that names the test images, else id].")
 @click.option("--label-column", default=None, help="Label column [default: the template's other column, else label].")
+@click.option("--encoding", default=None, help="Encoding of the template when not UTF-8, e.g. cp1251, latin-1.")
 @label_as_option
 @prediction_options
 def submit_cmd(tta, **kw):
@@ -370,8 +386,9 @@ def submit_cmd(tta, **kw):
 
 # --- experiments: ablate (issue 6) ---
 @cli.command("ablate")
-@click.option("--config", required=True, help="Ablation YAML, e.g. experiments/configs/demo.yaml.")
-@click.option("--out", default="runs", show_default=True, help="Root folder; the ablation writes OUT/ablate-<name>/.")
+@click.option("--config", type=PATH, required=True, help="Ablation YAML, e.g. experiments/configs/demo.yaml.")
+@click.option("--out", type=PATH, default="runs", show_default=True,
+              help="Root folder; the ablation writes OUT/ablate-<name>/.")
 @click.option("--resume", is_flag=True, help="Skip finished cells, retry failed ones (same config required).")
 @click.option("--shard", default=None, help="i/n (0 ≤ i < n): run every n-th cell from i; shards may share --out.")
 @click.option("--dry-run", is_flag=True,
@@ -397,7 +414,7 @@ def ablate(**kw):
 
 # --- demo (issue 7) ---
 @cli.command("demo")
-@click.option("--out", default="demo_out", show_default=True, help="Folder for everything the demo writes.")
+@click.option("--out", type=PATH, default="demo_out", show_default=True, help="Folder for everything the demo writes.")
 def demo(out):
     """The whole job on the embedded MNIST digits: data, EDA, GAN, synth, FID/KID, ablation, report.md."""
     from experiments.demo import run_demo
@@ -405,5 +422,13 @@ def demo(out):
     run_demo(out)
 
 
+def main(args=None):
+    """The command line, with SIGTERM turned into a clean exit (temp files of unfinished writes removed)."""
+    from common.atomic import exit_on_sigterm
+
+    exit_on_sigterm()
+    cli(args)
+
+
 if __name__ == "__main__":
-    cli()
+    main()

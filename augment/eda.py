@@ -12,7 +12,7 @@ from augment.plots import image_grid, plt, save_figure
 from augment.spec import DataSpec, load_dataset
 from augment.split import stratified_split
 from common.atomic import atomic_path, write_json
-from common.outputs import check_out_dir
+from common.outputs import check_out_dir, check_outside
 
 
 def summarize(df: pd.DataFrame, sizes: np.ndarray, problems: list[dict]) -> dict:
@@ -94,9 +94,13 @@ def plot_sizes(sizes: np.ndarray, path: str | Path) -> Path:
 
 def inspect_dataset(spec: DataSpec, out: str | Path) -> dict:
     """Write class_balance.png, samples.png, sizes.png and summary.json to `out`; return the summary."""
+    from common.atomic import remove_orphans
+
     out = check_out_dir(out)
+    check_outside(out, {"--data": spec.data})
     df, _ = load_dataset(spec, report_dir=out)  # bad input fails before the output folder exists
     out.mkdir(parents=True, exist_ok=True)
+    remove_orphans(out)  # temp images of an earlier inspect that was killed (SIGKILL skips every cleanup)
     sizes = image_sizes(df["path"].tolist())
     summary = summarize(df, sizes, df.attrs.get("problems", []))
     plot_class_balance(df["label"].value_counts(), out / "class_balance.png")
@@ -108,7 +112,11 @@ def inspect_dataset(spec: DataSpec, out: str | Path) -> dict:
 
 def split_to_csv(spec: DataSpec, out: str | Path, val_fraction: float = 0.2, seed: int = 0) -> dict:
     """Stratified split written as out/train.csv and out/val.csv (manifest CSVs)."""
+    from common.ranges import SEED, VAL_FRACTION, check_ranges
+
+    check_ranges(dict(val_fraction=val_fraction, seed=seed), {"val_fraction": VAL_FRACTION, "seed": SEED})
     out = check_out_dir(out)
+    check_outside(out, {"--data": spec.data})
     df, _ = load_dataset(spec, report_dir=out)
     train, val, small = stratified_split(df, val_fraction, seed)  # refused before the folder is made
     out.mkdir(parents=True, exist_ok=True)

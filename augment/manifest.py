@@ -12,6 +12,7 @@ from typing import Sequence
 import pandas as pd
 
 from augment.images import is_image_file
+from common.csvfile import ENCODING_OPTION, read_csv, refuse_blank
 from common.errors import UserError
 
 COLUMNS = ("path", "label", "category", "source")
@@ -96,40 +97,45 @@ def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str],
                     f"name it with {option}")
 
 
-def read_class_table(path: str | Path) -> dict[str, tuple[str, str | None]]:
+def read_class_table(path: str | Path, encoding: str | None = None,
+                     encoding_option: str | None = ENCODING_OPTION) -> dict[str, tuple[str, str | None]]:
     """A class-name table: id → (name, category). Columns auto-detected (id/label_id/class_id, name, category)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: class table not found; fix --class-table")
-    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    t = read_csv(path, "class table", encoding, encoding_option, rows="one row per class (id, name)")
     idc = _pick(list(t.columns), None, ("id", "label_id", "class_id", "index", "label"), "class id",
                 "a column named id", str(path))
     namec = _pick(list(t.columns), None, ("name", "class_name", "label_name", "genre", "class"), "class name",
                   "a column named name", str(path))
     catc = _pick(list(t.columns), None, CATEGORY_COLUMNS, "category", "", str(path))
+    refuse_blank(t, idc, path, "class id")
+    refuse_blank(t, namec, path, "class name")
     return {str(r[idc]).strip(): (str(r[namec]).strip(), (str(r[catc]).strip() or None) if catc else None)
             for _, r in t.iterrows()}
 
 
 def from_csv(csv: str | Path, image_root: str | Path | None = None, path_col: str | None = None,
              label_col: str | None = None, category_col: str | None = None,
-             class_table: str | Path | None = None) -> pd.DataFrame:
+             class_table: str | Path | None = None, encoding: str | None = None,
+             encoding_option: str | None = ENCODING_OPTION) -> pd.DataFrame:
     """A CSV of file names and labels (+ optional category), image paths relative to `image_root`.
 
     `image_root` defaults to the CSV's folder. With `class_table`, label ids are mapped to names
     (and categories) through it (the Russian-art layout: image_name,label_id + a class table).
+    Both files are read by common.csvfile (one line for an empty, ragged or non-UTF-8 file).
     """
     csv = Path(csv)
     if not csv.exists():
         raise UserError(f"{csv}: CSV not found; fix --data")
-    t = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    if t.empty:
-        raise UserError(f"{csv}: the CSV has no rows; it needs one row per image")
+    t = read_csv(csv, "CSV", encoding, encoding_option, rows="one row per image")
     cols = list(t.columns)
     pc = _pick(cols, path_col, PATH_COLUMNS, "image file names", "--path-column", str(csv))
     lc = _pick(cols, label_col, [c for c in LABEL_COLUMNS if c != pc.lower()], "labels", "--label-column", str(csv))
     cc = _pick(cols, category_col, [c for c in CATEGORY_COLUMNS if c not in (pc.lower(), lc.lower())],
                "category", "--category-column", str(csv))
+    refuse_blank(t, pc, csv, "file name")
+    refuse_blank(t, lc, csv, "label")  # a blank label would become a class named ''
     root = Path(image_root) if image_root else csv.parent
     paths = [p if Path(p).is_absolute() else (root / p) for p in t[pc].astype(str)]
     paths = [str(Path(p).resolve()) for p in paths]
@@ -138,7 +144,7 @@ def from_csv(csv: str | Path, image_root: str | Path | None = None, path_col: st
     # Integer labels, or ids looked up in a class table, are the dataset's own ids: a submission is scored in them.
     ids = labels if class_table or all(_is_int(s) for s in labels) else None
     if class_table:
-        table = read_class_table(class_table)
+        table = read_class_table(class_table, encoding, encoding_option)
         unknown = sorted(set(labels) - set(table))
         if unknown:
             raise UserError(f"{csv}: label ids {', '.join(unknown[:5])} are not in the class table {class_table}; "
@@ -161,17 +167,28 @@ def _is_int(s: str) -> bool:
     return s.lstrip("-").isdigit()
 
 
+def refuse_empty(spec: str | Path) -> None:
+    """Path("") is the current folder: its subfolders would be taken for classes (and blamed as empty ones)."""
+    if not str(spec).strip():
+        raise UserError("--data '': empty; pass a folder with one subfolder per class, or a CSV")
+
+
 def load_manifest(spec: str | Path, image_root: str | Path | None = None, path_col: str | None = None,
                   label_col: str | None = None, category_col: str | None = None,
-                  class_table: str | Path | None = None, unlabeled: bool = False) -> pd.DataFrame:
-    """Build a manifest from a class-per-folder dir, a two-level dir, a CSV, or an unlabeled folder."""
+                  class_table: str | Path | None = None, unlabeled: bool = False, encoding: str | None = None,
+                  encoding_option: str | None = ENCODING_OPTION) -> pd.DataFrame:
+    """Build a manifest from a class-per-folder dir, a two-level dir, a CSV, or an unlabeled folder.
+
+    `encoding` is the CSV's (None: UTF-8); `encoding_option` the option that sets it on this command, or None.
+    """
+    refuse_empty(spec)
     spec = Path(spec)
     if unlabeled:
         return from_unlabeled(spec)
     if spec.is_dir():
         return from_folder(spec)
     if spec.suffix.lower() in (".csv", ".tsv", ".txt"):
-        return from_csv(spec, image_root, path_col, label_col, category_col, class_table)
+        return from_csv(spec, image_root, path_col, label_col, category_col, class_table, encoding, encoding_option)
     if not spec.exists():
         raise UserError(f"{spec}: not found; pass a folder with one subfolder per class, or a CSV of files and labels")
     raise UserError(f"{spec}: not a folder or a .csv file; pass a folder with one subfolder per class, or a CSV")

@@ -20,9 +20,14 @@ def denormalize(t, mean, std) -> np.ndarray:
 def preview_grid(spec: DataSpec, out: str | Path, preset: str = "basic", size: int = 128, upscale: str = "bicubic",
                  n_images: int = 6, copies: int = 5, seed: int = 0) -> Path:
     """Write a PNG: per row an original image then `copies` augmented versions of it."""
-    from common.outputs import check_out_file
+    from common.outputs import check_out_file, check_outside
+    from common.ranges import AT_LEAST_1, SEED, Range, check_ranges
 
+    check_ranges(dict(size=size, n=n_images, copies=copies, seed=seed),
+                 {"size": Range(8, why="smaller previews show nothing"), "n": AT_LEAST_1, "copies": AT_LEAST_1,
+                  "seed": SEED})
     check_out_file(out)
+    check_outside(out, {"--data": spec.data})
     df, _ = load_dataset(spec, progress=False)
     mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
     aug = create_transform(preset, size, is_training=True, mean=mean, std=std, upscale=upscale, seed=seed)

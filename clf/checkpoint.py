@@ -40,16 +40,19 @@ def checkpoint_file(model_path: str | Path, which: str = "auto") -> Path:
     return run_checkpoint(model_path, which, "--model", "train")
 
 
-def read_checkpoint(path: str | Path) -> dict:
-    """torch.load with the safe unpickler first (our checkpoints fit it), the full one for older files."""
+def read_checkpoint(path: str | Path, fix: str = "pass a best.pt from a run") -> dict:
+    """torch.load with the safe unpickler first (our checkpoints fit it), the full one for older files.
+
+    A truncated or foreign file is one line naming it and `fix` (what to do instead).
+    """
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # a checkpoint holding arbitrary Python objects; our own run folders are trusted
         try:
             return torch.load(path, map_location="cpu", weights_only=False)
         except Exception as e:  # corrupt file
-            raise UserError(f"{path}: cannot read this checkpoint ({type(e).__name__}); pass a best.pt from a run") \
-                from None
+            raise UserError(f"{path}: this checkpoint cannot be read ({type(e).__name__}: truncated, or not a "
+                            f"checkpoint); {fix}") from None
 
 
 def model_state(ckpt: dict) -> dict:

@@ -55,6 +55,7 @@ def load_frames(spec: DataSpec, val_data: str | None, val_fraction: float, test_
     check_mix(synth, ratio, balance)
     full, lm = load_dataset(spec, label_map=label_map, report_dir=report_dir, progress=progress)
     lm = label_map or lm
+    check_learnable(lm, spec.data)
     kept: list[str] = []
     if val_data:
         train = full.reset_index(drop=True)
@@ -69,6 +70,25 @@ def load_frames(spec: DataSpec, val_data: str | None, val_fraction: float, test_
     return Frames(train, val.reset_index(drop=True), None if test is None else test.reset_index(drop=True), lm, kept)
 
 
+def check_learnable(label_map: LabelMap, source: str) -> None:
+    """A classifier needs two classes: trained on one, it answers that class for every image, whatever it sees."""
+    if label_map.num_classes < 2:
+        names = ", ".join(label_map.names) or "none"
+        raise UserError(f"{source}: one class ({names}); a classifier needs at least two classes to learn anything "
+                        "(on one it answers that class for every image); add images of another class")
+
+
+def train_drop_last(n: int, batch_size: int, replicas: int = 1, drop_last: bool = False) -> bool:
+    """Whether a training loader drops its last, short batch: always when asked (mixup pairs whole batches) and
+    there is more than one batch, and whenever it would hold a single image (per process under DDP), because
+    batch norm cannot normalise one value per channel (timm's training loader drops it for the same reason)."""
+    per_replica = -(-n // replicas)  # DistributedSampler pads every process to the same count
+    if per_replica <= 1:
+        raise UserError(f"the training split holds {n} image(s){f' over {replicas} processes' if replicas > 1 else ''}"
+                        "; batch norm needs at least two per batch; add images, or lower --val")
+    return (drop_last and per_replica > batch_size) or per_replica % batch_size == 1
+
+
 def class_counts(frames: Frames) -> dict:
     """{class: {"real": n, "synthetic": m, "val": v}} for config.json and metrics.json."""
     src = frames.train.get("source", pd.Series(["real"] * len(frames.train)))
@@ -81,8 +101,12 @@ def class_counts(frames: Frames) -> dict:
 
 
 def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: int, train: bool, workers: int,
-                balanced: bool = False, drop_last: bool = False, seed: int = 0, pin: bool = False) -> DataLoader:
-    """A DataLoader over a manifest; `balanced` draws classes equally often (WeightedRandomSampler)."""
+                balanced: bool = False, drop_last: bool = False, seed: int = 0, pin: bool = False,
+                replicas: int = 1) -> DataLoader:
+    """A DataLoader over a manifest; `balanced` draws classes equally often (WeightedRandomSampler).
+
+    A training loader never hands batch norm a batch of one (`train_drop_last`); evaluation keeps every image.
+    """
     ds = ManifestDataset(df, label_map, transform)
     sampler = None
     if train and balanced:
@@ -96,4 +120,4 @@ def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: in
                       # (once, or again after a resume) must not move the global RNG the training draws from
                       generator=None if train else torch.Generator().manual_seed(seed),
                       worker_init_fn=seed_worker_transform,
-                      drop_last=drop_last and len(ds) > batch_size)
+                      drop_last=train and train_drop_last(len(ds), batch_size, replicas, drop_last))

@@ -47,7 +47,7 @@ def train_classifier(train_gt: dict, train_img_dir: str, fast_train: bool = True
     """Fine-tune Lite0 (ImageNet, offline) on {file name: class index}; returns the model, writes nothing."""
     from augment.labels import LabelMap
     from augment.spec import DataSpec
-    from clf.data import Frames
+    from clf.data import Frames, check_learnable
     from clf.models import create_classifier, data_config
     from clf.options import TrainOptions
     from clf.train import fit
@@ -57,6 +57,7 @@ def train_classifier(train_gt: dict, train_img_dir: str, fast_train: bool = True
     root = Path(train_img_dir)
     df = _frame(list(train_gt), list(train_gt.values()), root)
     lm = LabelMap.from_labels(df["label"])
+    check_learnable(lm, "train_gt")
     # Validation only reports progress here; a small seeded sample of the training images is enough.
     val = df.sample(n=min(len(df), 64), random_state=0).reset_index(drop=True)
     o = TrainOptions(data=DataSpec(str(root)), model="tf_efficientnet_lite0", lite0_imagenet=True, workers=0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from augment.spec import DataSpec
+from common.ranges import AT_LEAST_1, BN_BATCH, NON_NEGATIVE, POSITIVE, PROBABILITY, SEED, VAL_FRACTION, WORKERS, Range
 
 SELECT_METRICS = ("acc", "macro_f1", "micro_f1", "hier_acc")
 LOSSES = ("ce", "focal")
@@ -62,6 +63,21 @@ class TrainOptions:
     resume: str | None = None            # a run folder: continue it exactly
 
 
+# Every numeric option's range (checked by clf.train.check_options, before any folder).
+TRAIN_RANGES = {
+    "val_fraction": VAL_FRACTION, "ratio": NON_NEGATIVE,
+    "size": Range(16, why="the backbone downsamples its input up to 32 times"),
+    "batch_size": BN_BATCH, "lr": POSITIVE, "momentum": PROBABILITY, "weight_decay": NON_NEGATIVE,
+    "warmup_epochs": NON_NEGATIVE, "warmup_lr": NON_NEGATIVE, "min_lr": NON_NEGATIVE,
+    "label_smoothing": Range(0, 1, hi_open=True), "mixup": NON_NEGATIVE, "cutmix": NON_NEGATIVE,
+    "switch_epoch": NON_NEGATIVE, "focal_gamma": NON_NEGATIVE, "clip_grad": POSITIVE, "patience": NON_NEGATIVE,
+    "min_delta": NON_NEGATIVE, "seed": SEED, "devices": AT_LEAST_1, "workers": WORKERS,
+}
+# Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).
+TRAIN_PATHS = ("data.data", "data.image_root", "data.class_table", "val_data", "test_data", "synth", "weights")
+PREDICT_RANGES = {"batch_size": AT_LEAST_1, "workers": WORKERS}
+
+
 @dataclass
 class PredictOptions:
     """`predict`: a trained run applied to a folder of images."""
@@ -96,3 +112,4 @@ class SubmitOptions:
     device: str = "auto"
     workers: int = 0
     skip_bad: bool = False               # unreadable images: listed, and given the most frequent label
+    encoding: str | None = None          # the template's, when not UTF-8 (e.g. cp1251)

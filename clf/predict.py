@@ -123,9 +123,12 @@ def predict(opts) -> dict:
     preds.json is {"label_as": form, "predictions": {file: label}}; probs.csv's class columns are headed
     `<form>:<label>` (e.g. id:17), so neither file can be read in the wrong form.
     """
+    from clf.options import PREDICT_RANGES
     from common.atomic import atomic_path, write_json
     from common.outputs import check_out_file
+    from common.ranges import check_ranges
 
+    check_ranges(opts, PREDICT_RANGES)
     if not opts.out and not opts.probs:
         raise UserError("predict: nothing to write; give --out preds.json and/or --probs probs.csv")
     for option, path in (("--out", opts.out), ("--probs", opts.probs)):

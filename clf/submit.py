@@ -46,18 +46,21 @@ def _id_column(template: pd.DataFrame, asked: str | None, keys: list[str], sourc
 
 def submit(opts) -> int:
     """Predict every image and write the submission; returns its number of rows."""
+    from clf.options import PREDICT_RANGES
     from clf.predict import image_frame, run_predict
     from common.atomic import atomic_path
+    from common.csvfile import check_encoding, read_csv
     from common.outputs import check_out_file
+    from common.ranges import check_ranges
 
+    check_ranges(opts, PREDICT_RANGES)
+    check_encoding(opts.encoding)
     check_out_file(opts.out)
     template = None
     if opts.template:
         if not Path(opts.template).is_file():
             raise UserError(f"--template {opts.template}: file not found; pass the competition's sample_submission.csv")
-        template = pd.read_csv(opts.template, dtype=str, keep_default_na=False)
-        if template.empty:
-            raise UserError(f"--template {opts.template}: no rows; it should list one test image per row")
+        template = read_csv(opts.template, "template", opts.encoding, rows="one row per test image")
     if template is not None:  # settle the columns and refuse missing files before the (long) prediction
         keys = image_frame(opts.images)[1]
         id_col = _id_column(template, opts.id_column, keys, opts.template)

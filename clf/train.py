@@ -25,15 +25,24 @@ class _DropTips(logging.Filter):
 logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropTips())
 
 RESUME_IGNORE = ("resume", "progress", "workers", "device", "out", "tensorboard")
+RESUMABLE = ("last.pt", "best.pt", "metrics.csv")  # a run folder holding one of these is kept when the run fails
 
 
 def check_options(o: TrainOptions) -> None:
     """Refuse inconsistent options before any work is done."""
     from augment.presets import interpolation, list_presets
-    from common.outputs import check_out_dir
+    from augment.spec import check_spec
+    from clf.options import TRAIN_RANGES
+    from common.device import pick_device
+    from common.outputs import check_out_dir, check_outside
+    from common.ranges import check_ranges
 
+    check_ranges(o, TRAIN_RANGES)
+    check_spec(o.data)
     if not o.resume:  # a resumed run writes into its own folder
         check_out_dir(o.out)
+        check_outside(o.out, {"--data": o.data.data, "--val-data": o.val_data, "--test-data": o.test_data})
+    pick_device(o.device)  # a malformed --device is one line here, not a traceback inside torch
 
     if not o.model and not o.lite0_imagenet and not o.resume:
         raise UserError("--model: required; give a timm model name (e.g. resnet18) or --lite0-imagenet for "
@@ -65,21 +74,36 @@ def check_options(o: TrainOptions) -> None:
 
     check_mix(o.synth, o.ratio, o.balance)
 
-    parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a typo in --stage/--trainable fails before any file
+    stages = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a --stage/--trainable typo fails here
+    if o.switch_epoch is not None and o.switch_epoch >= stages[-1].end:
+        raise UserError(f"--switch-epoch {o.switch_epoch}: the run has {stages[-1].end} epoch(s), numbered from 0, so "
+                        f"it would never switch; pass an epoch below {stages[-1].end}, or train longer")
 
 
 def resume_checkpoint(run_dir: Path) -> Path:
-    """last.pt; else best.pt when it holds the last finished epoch (a kill during last.pt's first write)."""
+    """last.pt; else best.pt when it holds the last finished epoch (a kill during last.pt's first write).
+
+    The file is read here: a truncated or foreign one is one line, not an unpickling traceback inside Lightning.
+    """
     from clf.checkpoint import read_checkpoint
 
+    fix = "it cannot be resumed; start a new run without --resume (or take best.pt's weights with --weights)"
     last, best = run_dir / "last.pt", run_dir / "best.pt"
     if last.is_file():
+        read_checkpoint(last, fix=fix)
         return last
-    done = pd.read_csv(run_dir / "metrics.csv")["epoch"].tolist() if (run_dir / "metrics.csv").is_file() else []
+    done = []
+    if (run_dir / "metrics.csv").is_file():
+        from common.csvfile import read_csv
+
+        try:
+            done = read_csv(run_dir / "metrics.csv", "metrics.csv", encoding_option=None)["epoch"].tolist()
+        except UserError:  # empty or torn: no epoch is known to have finished
+            done = []
     if not done:
         raise UserError(f"--resume {run_dir}: the run stopped before its first epoch ended (no checkpoint, no "
                         "metrics.csv row); nothing to resume, start it again without --resume")
-    if best.is_file() and int(read_checkpoint(best).get("epoch", -1)) == int(done[-1]):
+    if best.is_file() and int(read_checkpoint(best, fix=fix).get("epoch", -1)) == int(done[-1]):
         return best  # the same state last.pt would have held
     raise UserError(f"--resume {run_dir}: epoch {done[-1]} finished but the run was stopped while writing its "
                     "checkpoint (no last.pt); nothing exact to resume from, start it again without --resume")
@@ -173,7 +197,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     train_tf = create_transform(o.aug, data_cfg["size"], True, mean, std, o.upscale, seed=o.seed)
     eval_tf = create_transform("none", data_cfg["size"], False, mean, std, o.upscale)
     train_dl = make_loader(frames.train, lm, train_tf, o.batch_size, True, workers, o.balanced_sampler,
-                           drop_last=o.mixup > 0 or o.cutmix > 0, seed=o.seed, pin=pin)
+                           drop_last=o.mixup > 0 or o.cutmix > 0, seed=o.seed, pin=pin, replicas=max(1, o.devices))
     val_dl = make_loader(frames.val, lm, eval_tf, o.batch_size, False, workers, pin=pin)
     cw = None
     if o.class_weighted:
@@ -225,13 +249,9 @@ def train(o: TrainOptions) -> Path | None:
     Under DDP the other ranks return None.
     """
     from augment.labels import LabelMap
-    from clf.checkpoint import load_trained
-    from clf.data import class_counts, load_frames
-    from clf.models import create_classifier, data_config
-    from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
-    from common.atomic import remove_orphans, write_json
-    from common.seeding import seed_everything
-    from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config, write_config
+    from clf.options import TRAIN_PATHS
+    from common.atomic import remove_orphans
+    from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config
 
     if o.lite0_imagenet and not o.model:
         o = replace(o, model="tf_efficientnet_lite0")
@@ -241,29 +261,43 @@ def train(o: TrainOptions) -> Path | None:
     if o.resume:
         run_dir = Path(o.resume)
         cfg = read_config(run_dir, "train")
-        check_same_options(cfg["options"], options_dict(o), ignore=RESUME_IGNORE)
         if rank == 0:
             remove_orphans(run_dir)  # temp files of a checkpoint write the kill cut short
-        ckpt_path = resume_checkpoint(run_dir)
+        ckpt_path = resume_checkpoint(run_dir)  # an unreadable checkpoint is refused whatever the options say
+        check_same_options(cfg["options"], options_dict(o), ignore=RESUME_IGNORE, paths=TRAIN_PATHS)
         saved_lm = LabelMap.load(run_dir)
     elif rank > 0 and os.environ.get("SYNTHMIX_RUN_DIR"):  # a DDP worker joins rank 0's run folder
         run_dir = Path(os.environ["SYNTHMIX_RUN_DIR"])
     else:
         run_dir = None  # named once the input size is known
 
-    # The model first: its input size and normalisation name the run and drive the data pipeline.
-    probe_lm = saved_lm
-    frames_args = dict(spec=o.data, val_data=o.val_data, val_fraction=o.val_fraction, test_data=o.test_data,
-                       synth=o.synth, ratio=o.ratio, balance=o.balance, seed=o.seed, progress=o.progress and rank == 0)
     made_root = not Path(o.out).exists()
     if run_dir is None:
         run_dir = next_run_dir(o.out, run_desc(o, _default_size(o.model, o.size)))
         os.environ["SYNTHMIX_RUN_DIR"] = str(run_dir)
-    with discard_on_error(run_dir, made_root, active=not o.resume and rank == 0):
-        frames = load_frames(label_map=probe_lm, report_dir=run_dir if rank == 0 else None, **frames_args)
-        lm = frames.label_map
-        seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
-        model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
+    # A new run that ends before its first checkpoint has nothing to resume or read: its folder goes, whether it was
+    # refused (bad data, before config.json) or crashed in its first epoch.
+    with discard_on_error(run_dir, made_root, active=not o.resume and rank == 0, keep=RESUMABLE):
+        return _train_in(o, run_dir, rank, ckpt_path, saved_lm)
+
+
+def _train_in(o: TrainOptions, run_dir: Path, rank: int, ckpt_path: Path | None, saved_lm) -> Path | None:
+    """`train` once its run folder is known: data, model, config.json, fit, final figures and metrics.json."""
+    from clf.checkpoint import load_trained
+    from clf.data import class_counts, load_frames
+    from clf.models import create_classifier, data_config
+    from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
+    from common.atomic import write_json
+    from common.runs import options_dict, write_config
+    from common.seeding import seed_everything
+
+    # The model first: its input size and normalisation name the run and drive the data pipeline.
+    frames_args = dict(spec=o.data, val_data=o.val_data, val_fraction=o.val_fraction, test_data=o.test_data,
+                       synth=o.synth, ratio=o.ratio, balance=o.balance, seed=o.seed, progress=o.progress and rank == 0)
+    frames = load_frames(label_map=saved_lm, report_dir=run_dir if rank == 0 else None, **frames_args)
+    lm = frames.label_map
+    seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
+    model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
     dcfg = {**data_config(model, o.model, o.size, o.lite0_imagenet), "upscale": o.upscale}
     counts = class_counts(frames)
     meta = {"format": 1, "arch": o.model, "num_classes": lm.num_classes, "class_names": list(lm.names),

@@ -62,30 +62,60 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def file_lock(path: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (made if missing) for the block: processes sharing a folder take turns."""
+    """Hold an exclusive lock on `path` (made if missing) for the block: processes sharing a folder take turns.
+
+    The lock file is removed on release, so a finished command leaves none behind. Removing it is safe because a
+    waiter that then gets the lock checks it still holds the file at `path` (not the removed one), else retries.
+    """
     import fcntl
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
+    while True:
+        f = open(path, "a")
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            if os.fstat(f.fileno()).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        f.close()  # the holder before us removed this file: lock the one at `path` now
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # while still held: the next holder finds its file gone and retries
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
+
+
+# What atomic_path and atomic_dir name their temp files and folders: `.<name>.<random>.tmp[<ext>]`.
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]+\.tmp(\.[^./]+)?")
 
 
 def remove_orphans(folder: str | os.PathLike) -> list[Path]:
     """Delete the temp files a killed writer left in `folder` (`.<name>.<random>.tmp<ext>`); return them."""
     gone = []
-    for p in Path(folder).glob(".*.tmp*"):
-        if p.is_file():
-            p.unlink(missing_ok=True)
-            gone.append(p)
-        elif p.is_dir():
+    folder = Path(folder)
+    if not folder.is_dir():
+        return gone
+    for p in folder.iterdir():
+        if not _TEMP_NAME.fullmatch(p.name):
+            continue
+        if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
-            gone.append(p)
+        else:
+            p.unlink(missing_ok=True)
+        gone.append(p)
     return gone
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (`kill PID`, a scheduler's stop) into SystemExit, so every `finally` runs and the temp files of
+    writes in progress are removed, as on Ctrl-C; Python's default just ends the process mid-write."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:

@@ -6,13 +6,22 @@ import torch
 from common.errors import UserError
 
 
-def pick_device(preference: str = "auto") -> torch.device:
+def pick_device(preference: str = "auto", option: str = "--device") -> torch.device:
     """'auto' -> cuda if available else cpu; 'cpu'/'cuda'/'cuda:1' are honoured or refused clearly."""
     if preference in (None, "", "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(preference)
+    try:
+        dev = torch.device(preference)
+    except (RuntimeError, ValueError, TypeError):  # torch's own message is about its parser, not the option
+        raise UserError(f"{option} {preference!r}: not a device; use auto, cpu, cuda or cuda:N (N: the GPU's "
+                        "number)") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise UserError(f"{option} {preference!r}: SynthMix runs on cpu or cuda; use auto, cpu, cuda or cuda:N")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {preference}: no CUDA GPU is visible; use --device cpu or auto")
+        raise UserError(f"{option} {preference}: no CUDA GPU is visible; use --device cpu or auto")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise UserError(f"{option} {preference}: only {torch.cuda.device_count()} GPU(s) visible (cuda:0 .. "
+                        f"cuda:{torch.cuda.device_count() - 1}); pick one of them or use auto")
     return dev
 
 

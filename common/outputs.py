@@ -34,9 +34,26 @@ def _check_parent_writable(path: Path, option: str, what: str) -> None:
                         f"pass a {what} you can write")
 
 
+def _given(path: str | os.PathLike, option: str) -> Path:
+    if not str(path).strip():  # Path("") is the current folder: outputs would land wherever the command ran
+        raise UserError(f"{option} '': empty; pass a path (write . for the current folder)")
+    return Path(path)
+
+
+def check_outside(out: str | os.PathLike, inputs: dict[str, str | os.PathLike | None], option: str = "--out") -> None:
+    """The output place is not inside an input folder: written there, it would be read as data next time (a run
+    folder inside a class-per-folder set looks like an empty class, an image written into a class joins it)."""
+    from common.paths import is_inside
+
+    for name, folder in inputs.items():
+        if folder and str(folder).strip() and Path(folder).is_dir() and is_inside(out, folder):
+            raise UserError(f"{option} {out}: inside {name} {folder}; what is written there would be read as data "
+                            f"next time; pass a place outside {name}")
+
+
 def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
     """`path` is (or can become) a folder this process can write into."""
-    path = Path(path)
+    path = _given(path, option)
     if path.exists() and not path.is_dir():
         raise UserError(f"{option} {path}: a file is there, not a folder; pass a folder (new or existing)")
     if path.is_dir():
@@ -50,7 +67,7 @@ def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
 
 def check_out_file(path: str | os.PathLike, option: str = "--out") -> Path:
     """`path` names a file this process can (over)write: not a folder, in a writable folder."""
-    path = Path(path)
+    path = _given(path, option)
     if path.is_dir():
         example = path / f"out{path.suffix or '.csv'}"
         raise UserError(f"{option} {path}: a folder is there; pass a file name (e.g. {example})")

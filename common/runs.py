@@ -33,16 +33,18 @@ def next_run_dir(root: str | Path, desc: str) -> Path:
 
 
 @contextlib.contextmanager
-def discard_on_error(run_dir: str | Path, made_root: bool, active: bool = True):
-    """Whatever fails in the block removes the run folder if the run never started (no config.json yet), and its
-    root too when this run created it and it is now empty: a refused run leaves nothing behind."""
+def discard_on_error(run_dir: str | Path, made_root: bool, active: bool = True,
+                     keep: tuple[str, ...] = ("config.json",)):
+    """Whatever fails in the block removes the run folder unless it holds one of `keep` (glob patterns: what makes
+    the folder worth keeping, e.g. a checkpoint to resume from), and its root too when this run created it and it
+    is now empty: a refused, or crashed-before-its-first-checkpoint, run leaves nothing behind."""
     import shutil
 
     try:
         yield
     except BaseException:
         run_dir = Path(run_dir)
-        if active and not (run_dir / "config.json").exists():
+        if active and not any(any(run_dir.glob(k)) for k in keep):
             shutil.rmtree(run_dir, ignore_errors=True)
             if made_root:
                 with contextlib.suppress(OSError):  # another run started in it meanwhile: it stays
@@ -218,10 +220,33 @@ def read_config(run_dir: str | Path, command: str | None = None, option: str = "
     return cfg
 
 
-def check_same_options(saved: dict, new: dict, ignore: tuple[str, ...] = ()) -> None:
-    """Refuse to resume when options differ (mimicry's rule), naming every difference."""
+def _flat(d: dict, prefix: str = "") -> dict:
+    """Nested option dicts as dotted keys (data.data): a field added to a nested dataclass since the run was made
+    is missing from its config.json, and compares as None, as a missing top-level field does."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def check_same_options(saved: dict, new: dict, ignore: tuple[str, ...] = (), paths: tuple[str, ...] = ()) -> None:
+    """Refuse to resume when options differ (mimicry's rule), naming every difference.
+
+    `paths` (dotted keys) are compared resolved: `--data data/x` and `--data /abs/data/x` are the same option.
+    """
+    from common.paths import resolved
+
+    saved, new = _flat(saved), _flat(new)
+    for d in (saved, new):
+        for k in paths:
+            if isinstance(d.get(k), str) and d[k].strip():
+                d[k] = str(resolved(d[k]))
     diffs = [f"{k}: run has {saved.get(k)!r}, now {new.get(k)!r}"
-             for k in sorted(set(saved) | set(new)) if k not in ignore and saved.get(k) != new.get(k)]
+             for k in sorted(set(saved) | set(new))
+             if k not in ignore and k.split(".")[0] not in ignore and saved.get(k) != new.get(k)]
     if diffs:
         raise UserError("cannot resume: options differ from the run's config.json (" + "; ".join(diffs)
                         + "); drop the changed options or start a new run")

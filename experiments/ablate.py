@@ -77,7 +77,7 @@ def exec_options(opts: AblateOptions, cfg: AblationConfig) -> ExecOptions:
 def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     """Run (this shard of) the grid and write the report; return the ablation folder."""
     from common.outputs import check_out_dir
-    from common.runs import check_same_options, read_config, write_config
+    from common.runs import check_same_options, discard_on_error, read_config, write_config
 
     cfg = load_ablation_config(opts.config)
     check_out_dir(opts.out)
@@ -91,9 +91,10 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
         _dry_run(cfg, folder, indexed, ex, echo)
         return folder
 
-    # Same folder, same config: refuse a changed grid (--resume may add values to its axes); refuse to redo
-    # finished cells unless --resume.
-    if (folder / "config.json").exists():
+    # Same folder, same config: refuse a changed grid (--resume may add values to its axes) once the folder holds
+    # work made under the saved one (a config.json alone, left by an attempt refused before any work, does not
+    # block the corrected one); refuse to redo finished cells unless --resume.
+    if (folder / "config.json").exists() and has_work(folder):
         saved, grid = read_config(folder).get("ablation", {}), cfg.grid_dict()
         check_same_options(saved, grid, ignore=grown_axes(saved, grid) if opts.resume else ())
     if not opts.resume:
@@ -102,11 +103,29 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
         if done:
             raise UserError(f"{folder}: {len(done)} cell(s) of this grid/shard already ran; pass --resume to skip "
                             "finished ones and retry failed ones, or choose another --out")
-    folder.mkdir(parents=True, exist_ok=True)
-    write_config(folder, "ablate", opts, ablation=cfg.grid_dict(), config_file=cfg.source)
+    made_root = not Path(opts.out).exists()
+    # Refused before any work (a data path or synth folder the config names wrongly): nothing of it stays.
+    with discard_on_error(folder, made_root, active=not folder.exists(), keep=WORK):
+        folder.mkdir(parents=True, exist_ok=True)
+        write_config(folder, "ablate", opts, ablation=cfg.grid_dict(), config_file=cfg.source)
+        with file_lock(folder / ".prepare.lock"):  # shards sharing this folder prepare once
+            prepared = prepare(cfg, folder, ex, echo)
+    return _run_grid(opts, cfg, folder, ex, indexed, mine, prepared, echo)
 
-    with file_lock(folder / ".prepare.lock"):  # shards sharing this folder prepare once
-        prepared = prepare(cfg, folder, ex, echo)
+
+# What an ablation folder holds once it did work worth keeping (and worth comparing a changed config against).
+WORK = ("prepared.json", "cells/*.json", "train_runs/*", "*/trained.json", "*/*/trained.json")
+
+
+def has_work(folder: Path) -> bool:
+    """The folder holds work of its saved config (see WORK), not just the config.json of a refused attempt."""
+    return any(any(folder.glob(k)) for k in WORK)
+
+
+def _run_grid(opts: AblateOptions, cfg: AblationConfig, folder: Path, ex: ExecOptions, indexed, mine, prepared: dict,
+              echo) -> Path:
+    """The grid once prepared: cell jobs, the executor, results.csv and the report."""
+    i, n = parse_shard(opts.shard)
     if opts.prepare_only:
         echo(f"[ablate] prepared: {folder / 'prepared.json'}")
         return folder
@@ -305,7 +324,8 @@ def class_counts_of(data: str) -> dict[str, int]:
     """Images per class of a folder or manifest (real: the x axis of the per-class gain plot; synth: the stock)."""
     from augment.manifest import class_counts, load_manifest
 
-    return {str(k): int(v) for k, v in class_counts(load_manifest(data)).items()}
+    # encoding_option=None: ablate has no --encoding to advise (a CSV's problem is said with the advice to save it)
+    return {str(k): int(v) for k, v in class_counts(load_manifest(data, encoding_option=None)).items()}
 
 
 def synth_per_class(cfg: AblationConfig, counts: dict[str, int]) -> int:

@@ -141,8 +141,12 @@ def check_part_options(cfg: AblationConfig) -> None:
         from gen.train import check_options as check_gan
 
         check_gan(gan_options(cfg, "<train>", scratch))
-    synth_options(cfg, "<run>", 1, scratch)
-    fid_options(cfg, "<real>", "<fake>", scratch)
+    from common.ranges import check_ranges
+    from gen.metrics.command import FID_RANGES
+    from gen.options import SYNTH_RANGES
+
+    check_ranges(synth_options(cfg, "<run>", 1, scratch), SYNTH_RANGES)
+    check_ranges(fid_options(cfg, "<real>", "<fake>", scratch), FID_RANGES)
 
 
 def load_ablation_config(path: str | Path) -> AblationConfig:

@@ -48,7 +48,7 @@ class ExecOptions:
         s = self.slurm
         for name, value, least in (("--time-min", self.time_min, 1), ("slurm.time_min", s.time_min, 1),
                                    ("--gpus-per-cell", s.gpus_per_cell, 0), ("--cpus-per-cell", s.cpus_per_cell, 1),
-                                   ("slurm.array_parallelism", s.array_parallelism, 1)):
+                                   ("slurm.array_parallelism", s.array_parallelism, 1), ("slurm.mem_gb", s.mem_gb, 1)):
             if value is not None and value < least:
                 raise UserError(f"{name} {value}: must be at least {least}")
         if self.kind == "slurm" and submitting and shutil.which("sbatch") is None:

@@ -33,7 +33,9 @@ def score_pool(manifest: str | Path, run: str, batch: int = 256) -> pd.DataFrame
     from augment.images import load_rgb
     from clf.predict import load_scorer
 
-    df = pd.read_csv(manifest, dtype={"label": str}, keep_default_na=False)
+    from common.csvfile import read_csv
+
+    df = read_csv(manifest, "synth manifest", encoding_option=None)
     score = load_scorer(run)
     scores = np.zeros(len(df))
     for label, idx in df.groupby("label").groups.items():

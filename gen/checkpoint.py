@@ -26,16 +26,16 @@ def save_checkpoint(path: str | Path, ckpt: dict) -> Path:
     return Path(path)
 
 
-def load_checkpoint(path: str | Path) -> dict:
-    """Read a SynthMix GAN checkpoint, refusing anything else with one clear message."""
+def load_checkpoint(path: str | Path, fix: str = "pass a train-gan run folder or its last.pt/best.pt") -> dict:
+    """Read a SynthMix GAN checkpoint, refusing anything else with one clear message ending in `fix`."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: checkpoint not found; pass a train-gan run folder or its last.pt/best.pt")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for foreign pickles and truncated files
-        raise UserError(f"{path}: not a readable SynthMix GAN checkpoint ({type(e).__name__}); "
-                        "pass a train-gan run folder or its last.pt/best.pt") from None
+        raise UserError(f"{path}: this checkpoint cannot be read ({type(e).__name__}: truncated, or not a SynthMix "
+                        f"GAN checkpoint); {fix}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise UserError(f"{path}: not a SynthMix GAN checkpoint (a classifier's or another tool's file?); "
                         "pass a train-gan run folder or its last.pt/best.pt")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from augment.spec import DataSpec
+from common.ranges import AT_LEAST_1, BN_BATCH, POSITIVE, PROBABILITY, SEED, WORKERS, Range
 
 MODES = ("conditional", "per-class")
 DEFAULT_DIFFAUG = "color,translation,cutout"
@@ -54,6 +55,22 @@ class GanOptions:
     progress: bool = True
     tensorboard: bool = True           # TensorBoard event files in the run folder (needs the tensorboard package)
 
+
+# Every numeric option's range (gen.train.check_options, before any folder).
+GAN_RANGES = {
+    "steps": AT_LEAST_1, "max_minutes": Range(0, why="0: no limit"), "batch": BN_BATCH, "lr_g": POSITIVE,
+    "lr_d": POSITIVE, "beta1": Range(0, 1, hi_open=True), "beta2": Range(0, 1, hi_open=True), "nz": AT_LEAST_1,
+    "ngf": AT_LEAST_1, "ndf": AT_LEAST_1, "ema_decay": Range(0, 1, hi_open=True), "seed": SEED,
+    "min_class_images": AT_LEAST_1, "snapshot_every": AT_LEAST_1, "log_every": AT_LEAST_1,
+    "score_every": Range(0, why="0: off"), "score_n": Range(2, why="a score needs two images"),
+    "devices": AT_LEAST_1, "judge_steps": Range(0, why="0: no agreement classifier"),
+    "num_workers": Range(0, why=WORKERS.why, flag="--workers"),
+    "class_weight": Range(0, lo_open=True, why="turn the class term off with --class-loss none"),
+    "d_steps": AT_LEAST_1,
+}
+# Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).
+GAN_PATHS = ("data.data", "data.image_root", "data.class_table")
+SYNTH_RANGES = {"n": AT_LEAST_1, "batch": AT_LEAST_1, "min_confidence": PROBABILITY}
 
 # Options that may change when resuming: how long, where from, and how the run is watched.
 RESUME_IGNORE = ("steps", "max_minutes", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every",

@@ -90,11 +90,15 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     from gen.quality import MAX_PER_CLASS, class_quality, load_run_judge, run_real_diversity, run_real_features
     from common.seeding import parse_seeds
 
+    from common.device import pick_device
+    from common.ranges import check_ranges
+    from gen.options import SYNTH_RANGES
+
     if (score_fn is None) != (opts.min_confidence is None):
         raise UserError("--classifier and --min-confidence go together; pass both or neither")
-    if opts.min_confidence is not None and not 0.0 <= opts.min_confidence <= 1.0:
-        raise UserError(f"--min-confidence {opts.min_confidence}: must be a probability between 0 and 1")
+    check_ranges(opts, SYNTH_RANGES)
     out = check_new_dir(opts.out)
+    pick_device(opts.device)
     sampler, ckpt_path = open_gan(opts.gan, opts.checkpoint, opts.device)
     if opts.all_classes and opts.classes:
         raise UserError("--class and --all together; pass the classes you want, or --all for every class")
@@ -103,11 +107,15 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
         raise UserError(f"synth: no class given; pass --class X (one or more) or --all; "
                         f"this GAN knows: {', '.join(sampler.names)}")
     indices = [sampler.class_index(c) for c in names]  # refuses unknown classes before writing anything
+    judged = getattr(score_fn, "label_map", None)  # the classifier's classes, when the scorer says them
+    unknown = [c for c in names if judged is not None and c not in judged.names]
+    if unknown:
+        raise UserError(f"--classifier {opts.classifier}: trained on {', '.join(judged.names)}, not on "
+                        f"{', '.join(unknown)} of this GAN; pass a classifier trained on the GAN's classes, or "
+                        "--class only the ones it knows")
     if opts.seeds is not None:
         seeds = parse_seeds(opts.seeds)
     else:
-        if opts.n < 1:
-            raise UserError(f"--n {opts.n}: must be at least 1")
         seeds = list(range(opts.n))
     if not seeds:
         raise UserError("--seeds: empty list; use e.g. '0-499'")

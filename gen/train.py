@@ -24,7 +24,7 @@ from gen.gan import GanPair
 from gen.losses import CLASS_LOSSES, LOSSES
 from gen.judge import load_judge, save_judge, train_judge
 from gen.nets import CONDS, D_ARCHS, RESOLUTIONS, build_discriminator, build_generator
-from gen.options import MODES, RESUME_IGNORE, GanOptions
+from gen.options import GAN_PATHS, GAN_RANGES, MODES, RESUME_IGNORE, GanOptions
 from gen.scorer import Scorer
 from gen.snapshots import plot_losses, save_grid
 from gen.watch import GRID_COLS, Watch, snapshot
@@ -33,10 +33,15 @@ from gen.watch import GRID_COLS, Watch, snapshot
 
 def check_options(opts: GanOptions) -> None:
     """Refuse impossible options before anything is written."""
-    from common.outputs import check_out_dir
+    from augment.spec import check_spec
+    from common.outputs import check_out_dir, check_outside
+    from common.ranges import check_ranges
 
+    check_ranges(opts, GAN_RANGES)
+    check_spec(opts.data)
     if not opts.resume:  # a resumed run writes into its own folder
         check_out_dir(opts.out)
+        check_outside(opts.out, {"--data": opts.data.data})
     if opts.mode not in MODES:
         raise UserError(f"--mode {opts.mode!r}: unknown; choose {' or '.join(MODES)}")
     if opts.size not in RESOLUTIONS:
@@ -45,8 +50,6 @@ def check_options(opts: GanOptions) -> None:
         raise UserError(f"--g-cond {opts.g_cond!r}: unknown; choose {' or '.join(CONDS)}")
     if opts.d_arch not in D_ARCHS:
         raise UserError(f"--d-arch {opts.d_arch!r}: unknown; choose {' or '.join(D_ARCHS)}")
-    if opts.judge_steps is not None and opts.judge_steps < 0:
-        raise UserError(f"--judge-steps {opts.judge_steps}: must be 0 (no agreement classifier) or more")
     if opts.loss not in LOSSES:
         raise UserError(f"--loss {opts.loss!r}: unknown; choose {' or '.join(LOSSES)}")
     if opts.class_loss not in CLASS_LOSSES:
@@ -54,21 +57,10 @@ def check_options(opts: GanOptions) -> None:
     if opts.class_loss != "none" and opts.mode != "conditional":
         raise UserError(f"--class-loss {opts.class_loss}: a class head needs the class-conditional GAN; "
                         "use --mode conditional or --class-loss none")
-    if opts.class_weight <= 0:
-        raise UserError(f"--class-weight {opts.class_weight}: must be above 0 (turn the term off with --class-loss none)")
-    if opts.max_minutes < 0:
-        raise UserError(f"--max-minutes {opts.max_minutes}: must be 0 (no limit) or more")
-    for name in ("steps", "batch", "nz", "ngf", "ndf", "devices", "snapshot_every", "log_every", "d_steps"):
-        if getattr(opts, name) < 1:
-            raise UserError(f"--{name.replace('_', '-')} {getattr(opts, name)}: must be at least 1")
-    if opts.batch < 2:
-        raise UserError(f"--batch {opts.batch}: batch norm needs at least 2 images per batch")
     if opts.resume and opts.init_from:
         raise UserError("--resume and --init-from together: --resume continues a run (weights included); "
                         "pass only one")
     parse_policy(opts.diffaug)
-    if opts.score_every < 0 or opts.score_n < 2:
-        raise UserError("--score-every must be >= 0 (0: off) and --score-n at least 2")
     if opts.score_extractor not in ("auto", "inception", "effnet-lite0"):
         raise UserError(f"--score-extractor {opts.score_extractor!r}: choose auto, inception or effnet-lite0")
     from gen.nets.projected import refuse_lite0_scoring
@@ -124,7 +116,7 @@ def train_gan(opts: GanOptions) -> Path | None:
     rank0 = fabric.is_global_zero
 
     # Where the run lives: a new numbered folder, or the folder being resumed (options must match).
-    resume_ckpt, made_root = None, False
+    resume_ckpt, made_root, df, label_map = None, False, None, None
     if opts.resume:
         run_dir = Path(opts.resume)
         cfg = read_config(run_dir, "train-gan")
@@ -136,29 +128,41 @@ def train_gan(opts: GanOptions) -> Path | None:
             raise UserError(f"--resume {run_dir}: no last.pt there: the run stopped before its first checkpoint "
                             f"was written (every --snapshot-every {cfg['options'].get('snapshot_every')} steps); "
                             "nothing to resume, start it again without --resume")
-        resume_ckpt = load_checkpoint(run_dir / "last.pt")  # an old architecture is refused before options
-        check_same_options(cfg["options"], options_dict(opts), ignore=RESUME_IGNORE)
+        # An unreadable file or an old architecture is refused before options.
+        resume_ckpt = load_checkpoint(run_dir / "last.pt", fix="it cannot be resumed; start a new run without "
+                                      "--resume (or take weights from best.pt with --init-from)")
+        check_same_options(cfg["options"], options_dict(opts), ignore=RESUME_IGNORE, paths=GAN_PATHS)
         label_map = LabelMap.load(run_dir)
         df, label_map = load_dataset(opts.data, label_map=label_map, progress=opts.progress and rank0)
     else:
         made_root = not Path(opts.out).exists()
         run_dir = Path(fabric.broadcast(str(next_run_dir(opts.out, run_desc(opts))) if rank0 else None))
-    # Every check that can refuse the run comes before config.json: a refused new run leaves no folder behind.
-    with discard_on_error(run_dir, made_root, active=rank0 and not opts.resume):
-        if not opts.resume:
-            df, label_map = load_dataset(opts.data, report_dir=run_dir if rank0 else None,
-                                         progress=opts.progress and rank0)
-        names = list(label_map.names)
-        conditional = opts.mode == "conditional"
-        counts = df["label"].value_counts().reindex(names, fill_value=0)
-        small = [f"{c} ({n})" for c, n in counts.items() if n < opts.min_class_images]
-        if small and not conditional:
-            raise UserError(f"per-class mode: class(es) {', '.join(small)} have fewer than {opts.min_class_images} "
-                            "images to train a GAN alone; use --mode conditional, which shares one GAN across classes")
-        init_ckpt = None
-        if opts.init_from:
-            init_ckpt = load_checkpoint(resolve_checkpoint(opts.init_from, "auto"))
-            check_compatible(init_ckpt, _arch(opts), names, f"--init-from {opts.init_from}")
+    # A new run that ends before its first checkpoint has nothing to resume: its folder goes, whether a check refused
+    # it (they all come before config.json) or it crashed before last.pt.
+    with discard_on_error(run_dir, made_root, active=rank0 and not opts.resume, keep=("last.pt",)):
+        return _train_in(opts, fabric, run_dir, resume_ckpt, df, label_map)
+
+
+def _train_in(opts: GanOptions, fabric, run_dir: Path, resume_ckpt: dict | None, df, label_map) -> Path:
+    """`train_gan` once its run folder is known: the last checks, config.json, real images, nets, the loop."""
+    from augment.spec import load_dataset
+
+    rank0 = fabric.is_global_zero
+    # The checks that can still refuse the run, all before config.json.
+    if not opts.resume:
+        df, label_map = load_dataset(opts.data, report_dir=run_dir if rank0 else None,
+                                     progress=opts.progress and rank0)
+    names = list(label_map.names)
+    conditional = opts.mode == "conditional"
+    counts = df["label"].value_counts().reindex(names, fill_value=0)
+    small = [f"{c} ({n})" for c, n in counts.items() if n < opts.min_class_images]
+    if small and not conditional:
+        raise UserError(f"per-class mode: class(es) {', '.join(small)} have fewer than {opts.min_class_images} "
+                        "images to train a GAN alone; use --mode conditional, which shares one GAN across classes")
+    init_ckpt = None
+    if opts.init_from:
+        init_ckpt = load_checkpoint(resolve_checkpoint(opts.init_from, "auto"))
+        check_compatible(init_ckpt, _arch(opts), names, f"--init-from {opts.init_from}")
     if rank0 and not opts.resume:
         write_config(run_dir, "train-gan", opts, arch=_arch(opts), class_names=names,
                      class_counts={c: int(n) for c, n in counts.items()})

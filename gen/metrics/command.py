@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.errors import UserError
+from common.ranges import AT_LEAST_1, SEED, Range
 
 
 @dataclass
@@ -27,6 +28,10 @@ class FidOptions:
     no_cache: bool = False
     seed: int = 0
     progress: bool = True
+
+
+FID_RANGES = {"n": AT_LEAST_1, "resize": Range(16, why="the feature extractors need some pixels"),
+              "batch_size": AT_LEAST_1, "seed": SEED}
 
 
 def _sampler_from_run(run: str, checkpoint: str | None, device: str):
@@ -54,12 +59,15 @@ def run_fid(opts: FidOptions) -> dict:
     """Score --fake DIR or --gan RUN against --real; write the flat result to --out; return it."""
     from common.atomic import write_json
     from gen.metrics.score import score
-
+    from common.device import pick_device
     from common.outputs import check_out_file
+    from common.ranges import check_ranges
 
     if (opts.fake is None) == (opts.gan is None):
         raise UserError("fid: pass exactly one of --fake DIR (images) or --gan RUN (a train-gan run folder)")
+    check_ranges(opts, FID_RANGES)
     check_out_file(opts.out)  # before minutes of feature extraction, not after
+    pick_device(opts.device)
     class_names = None
     if opts.gan is not None:
         _refuse_own_eyes(opts.gan, opts.extractor)
@@ -119,11 +127,12 @@ def _fake_folder_sample(folder: Path, n: int):
     run = None
     manifest = folder / "manifest.csv"
     if manifest.is_file():
-        import pandas as pd
+        from common.csvfile import read_csv
 
-        col = pd.read_csv(manifest, usecols=lambda c: c == "gan_run")
-        if "gan_run" in col and col["gan_run"].notna().any():
-            run = Path(col["gan_run"].dropna().iloc[0])
+        t = read_csv(manifest, "manifest", encoding_option=None)
+        runs = [v for v in t.get("gan_run", []) if str(v).strip()]
+        if runs:
+            run = Path(runs[0])
     return fakes, run
 
 

@@ -41,7 +41,7 @@ def load_groups(spec, what: str) -> dict[str | None, Images]:
         if not path.exists():
             raise UserError(f"--{what} {spec}: not found; pass a folder of images or a manifest CSV")
         flat = path.is_dir() and not any(p.is_dir() and not p.name.startswith(".") for p in path.iterdir())
-        df = load_manifest(path, unlabeled=flat)
+        df = load_manifest(path, unlabeled=flat, encoding_option=None)  # fid has no --encoding to advise
     if len(df) == 0:
         raise UserError(f"--{what} {spec}: no images; pass a folder of images or a manifest CSV")
     groups: dict[str | None, list] = {}

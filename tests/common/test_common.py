@@ -120,3 +120,66 @@ def test_a_folder_write_clears_what_a_killed_write_left(tmp_path):
     with atomic_dir(tmp_path / "out") as tmp:
         (tmp / "x.txt").write_text("x")
     assert not stale.exists() and other.exists() and (tmp_path / "out" / "x.txt").exists()
+
+
+def test_resume_compares_nested_options_by_field_and_paths_resolved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    # A field added to DataSpec since the run was made (encoding) compares as None, like a missing top-level one.
+    check_same_options({"data": {"data": "data"}}, {"data": {"data": str(tmp_path / "data"), "encoding": None}},
+                       paths=("data.data",))
+    with pytest.raises(UserError, match=r"data.data: run has '.*/data', now '.*/other'"):
+        check_same_options({"data": {"data": "data"}}, {"data": {"data": "other"}}, paths=("data.data",))
+    with pytest.raises(UserError, match="data.encoding: run has None, now 'cp1251'"):
+        check_same_options({"data": {"data": "x"}}, {"data": {"data": "x", "encoding": "cp1251"}})
+
+
+def test_a_lock_file_is_gone_once_released(tmp_path):
+    from common.atomic import file_lock
+
+    lock = tmp_path / ".x.lock"
+    with file_lock(lock):
+        assert lock.exists()
+        with file_lock(tmp_path / ".y.lock"):  # another lock meanwhile: independent
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_range_messages_name_the_option_the_value_and_the_range():
+    from common.ranges import BN_BATCH, Range, check_ranges
+
+    check_ranges({"batch_size": 2, "size": None}, {"batch_size": BN_BATCH, "size": Range(16)})
+    with pytest.raises(UserError, match=r"^--batch-size 1: out of range \(batch norm .*\); pass a value that is at "
+                                        r"least 2$"):
+        check_ranges({"batch_size": 1}, {"batch_size": BN_BATCH})
+    with pytest.raises(UserError, match=r"^--val 1: out of range; pass a value that is above 0 and below 1$"):
+        check_ranges({"val_fraction": 1.0}, {"val_fraction": Range(0, 1, True, True, flag="--val")})
+    with pytest.raises(UserError, match="--lr nan"):
+        check_ranges({"lr": float("nan")}, {"lr": Range(0, lo_open=True)})
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty file"), (b"  \n\n", "empty file"), (b"a,b\n", "no rows under the header"),
+    (b"a,a\n1,2\n", "names column 'a' twice"), (b"a,b\n1,2\n\n3,4,5\n", "line 4 has 3 fields, the header has 2"),
+    (b"a,b\n1\n", "line 2 has 1 field,"), ("a,b\n1,é\n".encode("latin-1"), r"not UTF-8 text \(byte 0xe9 on line 2\)"),
+    (b"a,b\n1,\x002\n", "not a readable CSV"),
+], ids=["empty", "blank-lines", "header-only", "duplicate-column", "ragged", "short-row", "latin1", "nul-byte"])
+def test_the_csv_reader_refuses_malformed_files_in_one_line(tmp_path, content, message):
+    from common.csvfile import read_csv
+
+    f = tmp_path / "x.csv"
+    f.write_bytes(content)
+    with pytest.raises(UserError, match=message) as e:
+        read_csv(f)
+    assert "\n" not in str(e.value.message) and str(f) in e.value.message
+
+
+def test_the_csv_reader_keeps_cells_as_text_and_reads_other_encodings(tmp_path):
+    from common.csvfile import read_csv
+
+    f = tmp_path / "x.csv"
+    f.write_bytes('id,name\n007,"a, b"\n\n8,Живопись\n'.encode("cp1251"))
+    df = read_csv(f, encoding="cp1251")
+    assert df.to_dict("list") == {"id": ["007", "8"], "name": ["a, b", "Живопись"]} and df.attrs["lines"] == [2, 4]
+    with pytest.raises(UserError, match="not an encoding Python knows"):
+        read_csv(f, encoding="klingon")
