@@ -96,6 +96,54 @@ def _dcgan_init(m):
         nn.init.zeros_(m.bias)
 
 
+def baseline_step(G, D, og, od, bce, x, y, nz: int) -> None:
+    """One D step and one G step of the classic loop."""
+    ones, zeros = torch.ones(len(x), device=x.device), torch.zeros(len(x), device=x.device)
+    fake = G(torch.randn(len(x), nz, device=x.device), y)
+    loss_d = bce(D(x, y), ones) + bce(D(fake.detach(), y), zeros)
+    od.zero_grad()
+    loss_d.backward()
+    od.step()
+    loss_g = bce(D(fake, y), ones)
+    og.zero_grad()
+    loss_g.backward()
+    og.step()
+
+
+def baseline_macs(width: int, batch: int, num_classes: int) -> dict:
+    """MACs of one training step, and of G's and D's forward per image, of the baseline at `width`."""
+    torch.manual_seed(0)
+    G, D = BaselineG(100, width, num_classes), BaselineD(width, num_classes)
+    og, od = torch.optim.Adam(G.parameters(), 2e-4), torch.optim.Adam(D.parameters(), 2e-4)
+    x, y = torch.rand(batch, 3, 32, 32) * 2 - 1, torch.arange(batch) % num_classes
+    with torch.no_grad():
+        g1 = count_macs(lambda: G(torch.randn(1, 100), y[:1]))
+        d1 = count_macs(lambda: D(x[:1], y[:1]))
+    return {"macs_per_step": count_macs(lambda: baseline_step(G, D, og, od, nn.BCEWithLogitsLoss(), x, y, 100)),
+            "g_mmac_per_image": round(g1 / 1e6, 2), "d_mmac_per_image": round(d1 / 1e6, 2)}
+
+
+def matched_width(target_macs: int, batch: int, num_classes: int) -> tuple[int, dict]:
+    """The baseline width whose MACs per training step come closest to `target_macs` ("same cost")."""
+    best = None
+    for w in range(8, 257, 4):
+        m = baseline_macs(w, batch, num_classes)
+        if best is None or abs(m["macs_per_step"] - target_macs) < abs(best[1]["macs_per_step"] - target_macs):
+            best = (w, m)
+        if m["macs_per_step"] > target_macs:
+            break
+    return best
+
+
+def count_macs(fn) -> int:
+    """Multiply-accumulates of the matmuls and convolutions `fn` runs, forward and backward (torch's counter)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as fc:
+        fn()
+    return fc.get_total_flops() // 2
+
+
 def train_baseline(images: torch.Tensor, targets: torch.Tensor, num_classes: int, width: int, batch: int,
                    budget_s: float, seed: int, device: str):
     """The classic loop on uint8 images already in memory; returns (G, steps, seconds)."""
@@ -109,20 +157,10 @@ def train_baseline(images: torch.Tensor, targets: torch.Tensor, num_classes: int
     bce = nn.BCEWithLogitsLoss()
     x_all = images.to(device).float().div(127.5).sub(1.0)
     y_all = targets.to(device)
-    ones, zeros = torch.ones(batch, device=device), torch.zeros(batch, device=device)
     steps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < budget_s:
         idx = torch.randint(0, len(x_all), (batch,), device=device)
-        x, y = x_all[idx], y_all[idx]
-        fake = G(torch.randn(batch, nz, device=device), y)
-        loss_d = bce(D(x, y), ones) + bce(D(fake.detach(), y), zeros)
-        od.zero_grad()
-        loss_d.backward()
-        od.step()
-        loss_g = bce(D(fake, y), ones)
-        og.zero_grad()
-        loss_g.backward()
-        og.step()
+        baseline_step(G, D, og, od, bce, x_all[idx], y_all[idx], nz)
         steps += 1
         if device == "cuda" and steps % 50 == 0:
             torch.cuda.synchronize()

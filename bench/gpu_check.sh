@@ -10,7 +10,8 @@ PY=${PY:-}
 if [ -z "$PY" ]; then
   if [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python3; fi
 fi
-if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+# The carried wheels fill in the GPU image's python3; a project venv has everything already.
+if [ "$PY" = python3 ] && [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
