@@ -1,22 +1,32 @@
 """Benchmark (not a test): SynthMix's conditional GANs vs an independent plain-PyTorch cDCGAN, same time budget.
 
 Trainers (`--trainers`, comma list; each gets the same wall-clock training budget, batch and width):
-  synthmix:<g_cond>[:<d_arch>]  train-gan itself (e.g. synthmix:shared, synthmix:cbn, synthmix:shared:projected)
+  synthmix:<g_cond>[:<d_arch>[:k=v+k=v]]
+                                train-gan itself (e.g. synthmix:shared, synthmix:cbn, synthmix:shared:projected,
+                                synthmix:shared:dcgan:class_loss=ac+d_steps=4+diffaug=translation/cutout: any
+                                GanOptions fields, `/` standing for `,` inside a value)
   legacy                        train-gan with the generator SynthMix had before format 2 (class embedding beside z),
                                 for the record; built here, since the product can no longer load it
   baseline                      a minimal conditional DCGAN written directly in PyTorch with its own networks and
                                 nothing of SynthMix's (the classic recipe: BN discriminator with the label as an
                                 input plane, BCE, Adam 2e-4/0.5, label embedding into G's input, uniform batches)
+  baseline:matched              the baseline at the width whose MACs per training step come closest to the first
+                                synthmix trainer's ("same cost" beside "same width")
+
+Every trainer's MACs per training step (all its D steps and the G step, forward and backward, frozen features
+included; torch.utils.flop_counter) and its G's and D's forward MMAC per image are in its row.
 
 Each trainer is scored the same way: per-class diversity of 256 fakes / the reals' (gen.quality), classifier
-agreement (gen.judge, one judge trained on the reals once and shared by every trainer), and FID/KID of
+agreement and coverage/density in the judge's features (gen.judge, gen.variety: one judge trained on the reals
+once and shared by every trainer), and FID/KID of
 `--score-n` fakes (classes in equal shares) against all the training reals with `--extractor` (inception =
 standard FID; never judge a projected-D run by effnet-lite0, its own eyes).
 
     .venv/bin/python bench/bench_gan.py --data cifar500 --trainers synthmix:shared,baseline --budget-s 1200 \
         --extractor inception --score-n 5000 --out /tmp/bench-gan
 
-`--data` is a class-per-folder dir, `cifar500` (CIFAR-10, 500 per class, seeded, from ../shared/data) or `mnist100`
+`--data` is a class-per-folder dir, `cifar500` / `cifar100` (CIFAR-10, 500 or 100 per class, seeded, from
+../shared/data) or `mnist100`
 (the embedded digits, 100 per class). One JSON per trainer in --out, and a table on stdout.
 """
 from __future__ import annotations
@@ -36,8 +46,8 @@ from experiments.data_prep import cache_root, prepare_data  # noqa: E402
 
 
 def resolve_data(name: str) -> Path:
-    if name == "cifar500":
-        return Path(prepare_data({"kind": "cifar10_subset", "per_class": 500, "seed": 0})["train"])
+    if name in ("cifar500", "cifar100"):
+        return Path(prepare_data({"kind": "cifar10_subset", "per_class": int(name[5:]), "seed": 0})["train"])
     if name == "mnist100":
         prepare_data({"kind": "demo"})  # exports all 5,000 digits once
         full = cache_root() / "mnist-demo" / "all"
@@ -204,8 +214,9 @@ def measure(sample, names, reals, judge, extractor, score_n, seed, device) -> di
 
     real_div = {c: mean_pairwise_distance(to_float(reals[c][:MAX_PER_CLASS])) for c in names}
     fakes = {c: sample(k, MAX_PER_CLASS) for k, c in enumerate(names)}
-    q = class_quality(fakes, judge, real_div)
+    q = class_quality(fakes, judge[:3], real_div, judge[3])
     out = {"diversity_ratio_min": q["diversity_ratio_min"], "diversity_ratio_mean": q["diversity_ratio_mean"],
+           "coverage_min": q.get("coverage_min"), "coverage_mean": q.get("coverage_mean"),
            "agreement_mean": q["agreement_mean"], "agreement_min": min(r["agreement"] for r in q["per_class"].values()),
            "per_class": q["per_class"]}
     if score_n:
@@ -221,7 +232,7 @@ def _sampler(row: dict, names: list[str], device: str):
     import gen.synth as gsynth
     from gen.data import to_uint8
 
-    if row["trainer"] == "baseline":
+    if row["trainer"].startswith("baseline"):
         G = BaselineG(100, row["width"], len(names)).to(device)
         G.load_state_dict(torch.load(row["G"], map_location=device, weights_only=True))
         G.eval()
@@ -241,6 +252,49 @@ def _sampler(row: dict, names: list[str], device: str):
         gsynth.build_generator = saved
 
 
+def synthmix_options(trainer: str, a, spec, out_dir: Path):
+    """GanOptions of `synthmix:<g_cond>[:<d_arch>[:key=value+key=value]]` (GanOptions fields; `/` for `,` inside a
+    value, e.g. diffaug=translation/cutout), or of `legacy`."""
+    from dataclasses import fields
+
+    from gen.options import GanOptions
+
+    parts = trainer.split(":")
+    extra = {}
+    if parts[0] == "legacy":
+        g_cond, d_arch = "cbn", "dcgan"
+    else:
+        g_cond, d_arch = parts[1], parts[2] if len(parts) > 2 else "dcgan"
+        types = {f.name: type(f.default) for f in fields(GanOptions)}
+        for kv in (parts[3].split("+") if len(parts) > 3 else []):
+            k, v = kv.split("=", 1)
+            t = types[k]
+            extra[k] = (v.lower() in ("1", "true", "yes")) if t is bool else t(v.replace("/", ","))
+    return GanOptions(data=spec, out=str(out_dir / "runs"), steps=a.steps, max_minutes=a.budget_s / 60,
+                      batch=a.batch, ngf=a.width, ndf=a.width, seed=a.seed, g_cond=g_cond, d_arch=d_arch,
+                      snapshot_every=10**9, log_every=10, progress=False, judge_steps=0, tensorboard=False, **extra)
+
+
+def synthmix_macs(opts, real, num_classes: int) -> dict:
+    """MACs of one training step (every D step and the G step, forward and backward, frozen features included) and
+    of G's and D's forward per image, counted on the CPU with the trainer's own pair."""
+    from gen.data import StepSampler, to_float
+    from gen.train import _build_pairs, make_fabric
+
+    fabric = make_fabric(1)
+    with torch.random.fork_rng(devices=[]):
+        pair = _build_pairs(opts, fabric, num_classes, 1)[0]
+        sampler = StepSampler(real.targets, opts.batch, opts.seed)
+        batches = [(to_float(real.images[i]), real.targets[i])
+                   for i in (torch.from_numpy(sampler.indices(0, None, s)) for s in range(opts.d_steps))]
+        step = count_macs(lambda: pair.train_step(batches, 0))
+        x, y = batches[0][0][:1], batches[0][1][:1]
+        with torch.no_grad():
+            g1 = count_macs(lambda: pair.G_raw(torch.randn(1, opts.nz), y))
+            d1 = count_macs(lambda: pair.D_raw(x, y))
+    return {"macs_per_step": step, "g_mmac_per_image": round(g1 / 1e6, 2), "d_mmac_per_image": round(d1 / 1e6, 2)}
+
+
 def train_one(trainer: str, a, spec, real, names, out_dir: Path, device: str) -> dict:
     """Train one trainer for the budget; the row records where its generator is."""
     from common.atomic import read_jsonl
@@ -251,7 +305,15 @@ def train_one(trainer: str, a, spec, real, names, out_dir: Path, device: str) ->
     row = {"trainer": trainer, "data": str(spec.data), "budget_s": a.budget_s, "width": a.width, "batch": a.batch,
            "threads": torch.get_num_threads(), "train_device": device}
     if parts[0] == "baseline":
-        G, steps, secs = train_baseline(real.images, real.targets, len(names), a.width, a.batch, a.budget_s,
+        if len(parts) > 1 and parts[1] == "matched":  # the width at which it costs what our first trainer costs
+            ours = next(t for t in a.trainers.split(",") if t.startswith("synthmix"))
+            target = synthmix_macs(synthmix_options(ours, a, spec, out_dir), real, len(names))["macs_per_step"]
+            row["width"], macs = matched_width(target, a.batch, len(names))
+            row["matched_to"] = ours
+        else:
+            macs = baseline_macs(a.width, a.batch, len(names))
+        row.update(macs)
+        G, steps, secs = train_baseline(real.images, real.targets, len(names), row["width"], a.batch, a.budget_s,
                                         a.seed, device)
         row["G"] = str(out_dir / "baseline_G.pt")
         torch.save(G.state_dict(), row["G"])
@@ -259,15 +321,11 @@ def train_one(trainer: str, a, spec, real, names, out_dir: Path, device: str) ->
         import gen.train as gtrain
 
         saved = gtrain.build_generator
+        opts = synthmix_options(trainer, a, spec, out_dir)
         if parts[0] == "legacy":
             gtrain.build_generator = legacy_builder()
-            g_cond, d_arch = "cbn", "dcgan"
-        else:
-            g_cond, d_arch = parts[1], parts[2] if len(parts) > 2 else "dcgan"
-        opts = GanOptions(data=spec, out=str(out_dir / "runs"), steps=a.steps, max_minutes=a.budget_s / 60,
-                          batch=a.batch, ngf=a.width, ndf=a.width, seed=a.seed, g_cond=g_cond, d_arch=d_arch,
-                          snapshot_every=10**9, log_every=10, progress=False, judge_steps=0)
         try:
+            row.update(synthmix_macs(opts, real, len(names)))
             run = train_gan(opts)
         finally:
             gtrain.build_generator = saved
@@ -287,7 +345,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=32, help="ngf = ndf.")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--score-n", type=int, default=2000, help="Generated images for FID/KID (0: skip FID).")
-    ap.add_argument("--extractor", default="effnet-lite0")
+    ap.add_argument("--extractor", default="auto",
+                    help="inception | effnet-lite0 | auto (Lite0 for the default D, Inception for a projected D)")
     ap.add_argument("--phase", choices=["all", "train", "score"], default="all",
                     help="train: train and record rows (e.g. one CPU process per trainer); score: measure every "
                          "row in --out (e.g. on a GPU); all: both.")
@@ -300,7 +359,7 @@ def main() -> None:
     from common.atomic import write_json
     from common.device import pick_device
     from gen.data import load_real_images
-    from gen.judge import train_judge
+    from gen.judge import real_features, train_judge
 
     device = str(pick_device(a.device))
     spec = DataSpec(data=str(resolve_data(a.data)))
@@ -324,20 +383,26 @@ def main() -> None:
 
     t0 = time.perf_counter()
     jnet, jinfo = train_judge(real.images, real.targets, len(names), seed=0, device=device)
-    judge = (jnet, jinfo, names)
+    judge = (jnet, jinfo, names, real_features(jnet, real.images, real.targets, names, device))
     print(f"judge: held-out real accuracy {jinfo['real_acc']:.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
     for trainer, row in rows.items():
         row.update(judge_real_acc=jinfo["real_acc"], score_device=device)
-        row.update(measure(_sampler(row, names, device), names, reals, judge, a.extractor, a.score_n, a.seed, device))
+        # auto: Lite0 KID for the default D, Inception for a projected D (never its own eyes)
+        extractor = a.extractor if a.extractor != "auto" else \
+            "inception" if ":projected" in trainer else "effnet-lite0"
+        row.update(measure(_sampler(row, names, device), names, reals, judge, extractor, a.score_n, a.seed, device))
         write_json(Path(a.out) / trainer.replace(":", "-") / "row.json", row)
         print(json.dumps({k: v for k, v in row.items() if k != "per_class"}), flush=True)
 
-    print("\n| trainer | steps | images/s | FID | KID | diversity/real min | mean | agreement mean | min |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| trainer | width | steps | images/s | MMAC/step | FID | KID (extractor) | diversity/real min | mean | "
+          "coverage min | mean | agreement mean | min |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    nan = float("nan")
     for r in rows.values():
-        print(f"| {r['trainer']} | {r['steps']} | {r['images_per_s']} | {r.get('fid', float('nan')):.1f} | "
-              f"{r.get('kid', float('nan')):.3f} | {r['diversity_ratio_min']:.2f} | {r['diversity_ratio_mean']:.2f} | "
-              f"{r['agreement_mean']:.2f} | {r['agreement_min']:.2f} |")
+        print(f"| {r['trainer']} | {r['width']} | {r['steps']} | {r['images_per_s']} | {r['macs_per_step'] / 1e6:.0f} | "
+              f"{r.get('fid', nan):.1f} | {r.get('kid', nan):.3f} ({r.get('protocol', '')}) | "
+              f"{r['diversity_ratio_min']:.2f} | {r['diversity_ratio_mean']:.2f} | {r.get('coverage_min') or nan:.2f} | "
+              f"{r.get('coverage_mean') or nan:.2f} | {r['agreement_mean']:.2f} | {r['agreement_min']:.2f} |")
 
 
 if __name__ == "__main__":
