@@ -139,6 +139,8 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--d-arch", type=click.Choice(["dcgan", "projected"]), default="dcgan", show_default=True,
               help="Discriminator: dcgan (spectral-norm projection D) or projected (frozen ImageNet Lite0 features; "
                    "judge it by Inception FID, never Lite0 FID).")
+@click.option("--proj-size", type=click.Choice(["64", "96", "128", "224"]), default="64", show_default=True,
+              help="Projected D: the size images are resized to for its frozen Lite0 (projected-gan: 224).")
 @click.option("--judge-steps", default=None, type=int,
               help="Steps of the agreement classifier trained on the reals (default: auto; 0: none).")
 @click.option("--batch", default=64, show_default=True, help="Real images per step (per GPU, per class model).")
@@ -182,7 +184,7 @@ def train_gan_cmd(**kw):
     from gen.train import train_gan
 
     spec = data_spec(kw)
-    kw["size"] = int(kw["size"])
+    kw["size"], kw["proj_size"] = int(kw["size"]), int(kw["proj_size"])
     run = train_gan(GanOptions(data=spec, **kw))
     if run is not None:  # rank 0 only
         click.echo(f"wrote {run}")

@@ -15,8 +15,8 @@ from common.errors import UserError
 
 FORMAT = "synthmix-gan"
 VERSION = 2  # 2: G without the class embedding beside z (g_cond), d_arch; format 1 cannot be loaded
-ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch", "class_loss")
-ARCH_DEFAULTS = {"class_loss": "none"}  # what a checkpoint from before a key existed was trained with
+ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch", "class_loss", "proj_size")
+ARCH_DEFAULTS = {"class_loss": "none", "proj_size": None}  # what a checkpoint from before a key was trained with
 
 
 def save_checkpoint(path: str | Path, ckpt: dict) -> Path:
@@ -58,6 +58,9 @@ def resolve_checkpoint(gan: str | Path, which: str = "auto") -> Path:
 def check_compatible(ckpt: dict, arch: dict, class_names: list[str], what: str) -> None:
     """Refuse weights from a GAN with another architecture or other classes (one message, every difference)."""
     saved = {**ARCH_DEFAULTS, **ckpt["arch"]}
+    if saved.get("d_arch") == "projected" and saved.get("proj_size") is None:
+        raise UserError(f"{what}: a projected-D checkpoint from before projected-gan's layout (issue 19): its D "
+                        "cannot be loaded into today's; its G still samples (synth, fid --gan); train a new run")
     diffs = [f"{k} {saved.get(k)!r} vs {arch.get(k)!r}" for k in ARCH_KEYS if saved.get(k) != arch.get(k)]
     if list(ckpt["class_names"]) != list(class_names):
         diffs.append(f"classes {', '.join(ckpt['class_names'])} vs {', '.join(class_names)}")

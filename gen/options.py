@@ -19,6 +19,7 @@ class GanOptions:
     mode: str = "conditional"          # one class-conditional G/D, or one unconditional G/D per class
     g_cond: str = "shared"             # how the class reaches G: shared (BigGAN embedding + hierarchical z) | cbn
     d_arch: str = "dcgan"              # dcgan (spectral-norm projection D) | projected (frozen Lite0 features)
+    proj_size: int = 64                # projected D: the size images are resized to for Lite0 (64 | 96 | 128 | 224)
     size: int = 32                     # 32 | 64 | 128 px
     steps: int = 5000                  # G steps (per class model in per-class mode)
     max_minutes: float = 0.0           # stop (checkpoint and all) after this much training time; 0: no limit
@@ -67,6 +68,7 @@ GAN_RANGES = {
     "num_workers": Range(0, why=WORKERS.why, flag="--workers"),
     "class_weight": Range(0, lo_open=True, why="turn the class term off with --class-loss none"),
     "d_steps": AT_LEAST_1,
+    "proj_size": Range(64, 224, why="the projected D's input sizes are 64, 96, 128 and 224"),
 }
 # Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).
 GAN_PATHS = ("data.data", "data.image_root", "data.class_table")

@@ -54,6 +54,10 @@ def check_options(opts: GanOptions) -> None:
         raise UserError(f"--loss {opts.loss!r}: unknown; choose {' or '.join(LOSSES)}")
     if opts.class_loss not in CLASS_LOSSES:
         raise UserError(f"--class-loss {opts.class_loss!r}: unknown; choose one of {', '.join(CLASS_LOSSES)}")
+    from gen.nets.projected import INPUT_SIZES
+
+    if opts.proj_size not in INPUT_SIZES:
+        raise UserError(f"--proj-size {opts.proj_size}: choose one of {', '.join(map(str, INPUT_SIZES))}")
     if opts.class_loss != "none" and opts.mode != "conditional":
         raise UserError(f"--class-loss {opts.class_loss}: a class head needs the class-conditional GAN; "
                         "use --mode conditional or --class-loss none")
@@ -102,7 +106,9 @@ def run_desc(opts: GanOptions) -> str:
 
 def _arch(opts: GanOptions) -> dict:
     return {"mode": opts.mode, "size": opts.size, "nz": opts.nz, "ngf": opts.ngf, "ndf": opts.ndf,
-            "g_cond": opts.g_cond, "d_arch": opts.d_arch, "class_loss": opts.class_loss}
+            "g_cond": opts.g_cond, "d_arch": opts.d_arch, "class_loss": opts.class_loss,
+            # the projected D's layout since issue 19 (projected-gan's mixing and heads) at its input size
+            "proj_size": opts.proj_size if opts.d_arch == "projected" else None}
 
 
 def train_gan(opts: GanOptions) -> Path | None:
@@ -225,7 +231,7 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
     pairs = []
     for _ in range(n_models):
         G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond)
-        D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch, opts.class_loss)
+        D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch, opts.class_loss, opts.proj_size)
         opt_g = torch.optim.Adam(G.parameters(), lr=opts.lr_g, betas=(opts.beta1, opts.beta2))
         opt_d = torch.optim.Adam(D.parameters(), lr=opts.lr_d, betas=(opts.beta1, opts.beta2))
         Gw, opt_g = fabric.setup(G, opt_g)

@@ -180,15 +180,16 @@ D_ARCHS = ("dcgan", "projected")
 
 
 def build_discriminator(size: int, ndf: int, num_classes: int, arch: str = "dcgan",
-                        class_head: str = "none") -> nn.Module:
-    """'dcgan': spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': on Lite0 features.
+                        class_head: str = "none", proj_size: int = 64) -> nn.Module:
+    """'dcgan': spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': on Lite0 features
+    of the images resized to `proj_size`.
 
     `class_head` "ac" or "d2dce" adds a class head on D's pooled features (gen.nets.heads).
     """
     if arch == "projected":
         from gen.nets.projected import ProjectedDiscriminator
 
-        return ProjectedDiscriminator(size, ndf, num_classes, class_head)
+        return ProjectedDiscriminator(size, ndf, num_classes, class_head, proj_size)
     if arch != "dcgan":
         raise ValueError(f"discriminator {arch!r}: choose one of {D_ARCHS}")
     return DCGANDiscriminator(size, ndf, num_classes, class_head)

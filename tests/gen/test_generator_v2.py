@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from common.errors import UserError
-from gen.checkpoint import load_checkpoint
+from gen.checkpoint import load_checkpoint, save_checkpoint
 from gen.judge import agreement, train_judge
 from gen.nets import build_discriminator, build_generator
 from gen.sampling import generate, with_standing_stats
@@ -113,3 +113,33 @@ def test_an_old_generator_checkpoint_gets_one_clear_line(gan_data, tiny_opts, tm
     with pytest.raises(UserError, match=msg):
         train_gan(tiny_opts(gan_data(), init_from=str(run)))
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("input_size, logits", [(64, 3 * 25 + 1), (96, 4 * 9), (224, 4 * 16)])
+def test_projected_d_follows_projected_gans_layout_at_every_input_size(input_size, logits):
+    """Cross-channel (x1..x8) and cross-scale mixing, fixed; a trainable disc on every mixed map, down to 8 px then a
+    4x4 class map (so each map's logit count follows from its size)."""
+    D = build_discriminator(32, ndf=8, num_classes=3, arch="projected", proj_size=input_size)
+    fixed = {n for n, _ in D.named_buffers() if n.startswith(("ccm", "csm"))}
+    assert len(fixed) == 16 and not any(n.startswith(("ccm", "csm")) for n, _ in D.named_parameters())
+    assert [D.ccm0_w.shape[0], D.ccm1_w.shape[0], D.ccm2_w.shape[0], D.ccm3_w.shape[0]] == [64, 128, 256, 512]
+    assert all(any(isinstance(m, torch.nn.Conv2d) for m in d.modules()) for d in D.discs)  # trainable at every scale
+    assert all(hasattr(d, "embed_proj") for d in D.discs)  # embedding, linear + LeakyReLU, then the projection
+    assert D(torch.rand(2, 3, 32, 32) * 2 - 1, torch.tensor([0, 2])).shape == (2, logits)
+
+
+def test_the_projected_input_size_is_an_architecture_and_old_projected_checkpoints_get_one_line(gan_data, tiny_opts,
+                                                                                               tmp_path):
+    data = gan_data()
+    with pytest.raises(UserError, match="--proj-size 100"):
+        train_gan(tiny_opts(data, d_arch="projected", proj_size=100))
+    run = train_gan(tiny_opts(data, d_arch="projected", steps=1, snapshot_every=1))
+    ck = load_checkpoint(run / "last.pt")
+    assert ck["arch"]["proj_size"] == 64
+    with pytest.raises(UserError, match=r"proj_size 64 vs 96"):
+        train_gan(tiny_opts(data, d_arch="projected", proj_size=96, init_from=str(run), out=str(tmp_path / "b")))
+    ck["arch"].pop("proj_size")  # as written before the layout changed
+    ck.pop("format"), ck.pop("version")
+    save_checkpoint(run / "old.pt", ck)
+    with pytest.raises(UserError, match="before projected-gan's layout.*its G still samples"):
+        train_gan(tiny_opts(data, d_arch="projected", init_from=str(run / "old.pt"), out=str(tmp_path / "c")))
