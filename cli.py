@@ -136,6 +136,8 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--g-cond", type=click.Choice(["shared", "cbn"]), default="shared", show_default=True,
               help="How the class reaches G: shared = BigGAN shared embedding + hierarchical z into conditional BN; "
                    "cbn = per-class BN gains only.")
+@click.option("--g-embed-init", type=click.Choice(["normal", "biggan"]), default="normal", show_default=True,
+              help="Init of G's shared class embedding: normal = N(0, 1), biggan = N(0, 0.02).")
 @click.option("--d-arch", type=click.Choice(["dcgan", "projected"]), default="dcgan", show_default=True,
               help="Discriminator: dcgan (spectral-norm projection D) or projected (frozen ImageNet Lite0 features; "
                    "judge it by Inception FID, never Lite0 FID).")

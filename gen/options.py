@@ -18,6 +18,7 @@ class GanOptions:
     out: str = "runs"
     mode: str = "conditional"          # one class-conditional G/D, or one unconditional G/D per class
     g_cond: str = "shared"             # how the class reaches G: shared (BigGAN embedding + hierarchical z) | cbn
+    g_embed_init: str = "normal"       # the shared class embedding's init: normal (N(0, 1)) | biggan (N(0, 0.02))
     d_arch: str = "dcgan"              # dcgan (spectral-norm projection D) | projected (frozen Lite0 features)
     proj_size: int = 64                # projected D: the size images are resized to for Lite0 (64 | 96 | 128 | 224)
     size: int = 32                     # 32 | 64 | 128 px

@@ -56,6 +56,10 @@ def check_options(opts: GanOptions) -> None:
         raise UserError(f"--class-loss {opts.class_loss!r}: unknown; choose one of {', '.join(CLASS_LOSSES)}")
     from gen.nets.projected import INPUT_SIZES
 
+    from gen.nets.dcgan_base import EMBED_INITS
+
+    if opts.g_embed_init not in EMBED_INITS:
+        raise UserError(f"--g-embed-init {opts.g_embed_init!r}: choose one of {', '.join(EMBED_INITS)}")
     if opts.proj_size not in INPUT_SIZES:
         raise UserError(f"--proj-size {opts.proj_size}: choose one of {', '.join(map(str, INPUT_SIZES))}")
     if opts.class_loss != "none" and opts.mode != "conditional":
@@ -230,7 +234,7 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
     policy = parse_policy(opts.diffaug)
     pairs = []
     for _ in range(n_models):
-        G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond)
+        G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond, opts.g_embed_init)
         D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch, opts.class_loss, opts.proj_size)
         opt_g = torch.optim.Adam(G.parameters(), lr=opts.lr_g, betas=(opts.beta1, opts.beta2))
         opt_d = torch.optim.Adam(D.parameters(), lr=opts.lr_d, betas=(opts.beta1, opts.beta2))

@@ -165,14 +165,24 @@ class DCGANDiscriminator(nn.Module):
         return (out, self.class_head(h, y)) if aux else out
 
 
-def build_generator(size: int, nz: int, ngf: int, num_classes: int, cond: str = "shared") -> DCGANGenerator:
-    """A DCGAN generator with DCGAN's N(0, 0.02) init (conditional-BN linear maps too: gain starts near 1)."""
+EMBED_INITS = ("normal", "biggan")
+
+
+def build_generator(size: int, nz: int, ngf: int, num_classes: int, cond: str = "shared",
+                    embed_init: str = "normal") -> DCGANGenerator:
+    """A DCGAN generator with DCGAN's N(0, 0.02) init (conditional-BN linear maps too: gain starts near 1).
+
+    `embed_init` "biggan" starts the shared class embedding at N(0, 0.02) as BigGAN does, instead of nn.Embedding's
+    N(0, 1), under which the class outweighs the z chunk in every conditional BN at the start.
+    """
     g = DCGANGenerator(size, nz, ngf, num_classes, cond)
     for m in g.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
+    if embed_init == "biggan" and g.hier:
+        nn.init.normal_(g.shared.weight, 0.0, 0.02)
     return g
 
 

@@ -70,3 +70,10 @@ def test_one_step_changes_weights(loss, num_classes):
     assert any(not torch.equal(a, b) for a, b in zip(before_g, G.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(before_d, D.parameters()))
     assert all(p.requires_grad for p in D.parameters())  # D unfrozen again after the G step
+
+
+def test_the_biggan_embedding_init_starts_the_class_small():
+    torch.manual_seed(0)
+    default = build_generator(32, nz=32, ngf=4, num_classes=3).shared.weight
+    biggan = build_generator(32, nz=32, ngf=4, num_classes=3, embed_init="biggan").shared.weight
+    assert 0.8 < default.std() < 1.2 and 0.015 < biggan.std() < 0.025
