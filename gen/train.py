@@ -306,7 +306,7 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
     scorer = Scorer(run_dir, pairs, real, opts, names, fabric.device) if opts.score_every and rank0 else None
     images, targets = _on_device(real, fabric.device)
     acc: dict[str, list[torch.Tensor]] = defaultdict(list)  # device tensors until the next log row
-    n_images = opts.batch * len(pairs) * fabric.world_size
+    n_images = opts.batch * opts.d_steps * len(pairs) * fabric.world_size  # real images through D per G step
     t_start = time.perf_counter()
     t_mark, n_mark = t_start, 0  # training steps since the last log row or snapshot, and when they began
     bar = progress_bar(total=opts.steps, initial=step, desc="train-gan", unit="step",
