@@ -24,6 +24,8 @@ from gen.gan import GanPair
 from gen.losses import CLASS_LOSSES, LOSSES
 from gen.judge import load_judge, save_judge, train_judge
 from gen.nets import CONDS, D_ARCHS, RESOLUTIONS, build_discriminator, build_generator
+from gen.nets.dcgan_base import EMBED_INITS
+from gen.nets.projected import INPUT_SIZES
 from gen.options import GAN_PATHS, GAN_RANGES, MODES, RESUME_IGNORE, GanOptions
 from gen.scorer import Scorer
 from gen.snapshots import plot_losses, save_grid
@@ -42,26 +44,13 @@ def check_options(opts: GanOptions) -> None:
     if not opts.resume:  # a resumed run writes into its own folder
         check_out_dir(opts.out)
         check_outside(opts.out, {"--data": opts.data.data})
-    if opts.mode not in MODES:
-        raise UserError(f"--mode {opts.mode!r}: unknown; choose {' or '.join(MODES)}")
-    if opts.size not in RESOLUTIONS:
-        raise UserError(f"--size {opts.size}: not supported; choose one of {', '.join(map(str, RESOLUTIONS))}")
-    if opts.g_cond not in CONDS:
-        raise UserError(f"--g-cond {opts.g_cond!r}: unknown; choose {' or '.join(CONDS)}")
-    if opts.d_arch not in D_ARCHS:
-        raise UserError(f"--d-arch {opts.d_arch!r}: unknown; choose {' or '.join(D_ARCHS)}")
-    if opts.loss not in LOSSES:
-        raise UserError(f"--loss {opts.loss!r}: unknown; choose {' or '.join(LOSSES)}")
-    if opts.class_loss not in CLASS_LOSSES:
-        raise UserError(f"--class-loss {opts.class_loss!r}: unknown; choose one of {', '.join(CLASS_LOSSES)}")
-    from gen.nets.projected import INPUT_SIZES
-
-    from gen.nets.dcgan_base import EMBED_INITS
-
-    if opts.g_embed_init not in EMBED_INITS:
-        raise UserError(f"--g-embed-init {opts.g_embed_init!r}: choose one of {', '.join(EMBED_INITS)}")
-    if opts.proj_size not in INPUT_SIZES:
-        raise UserError(f"--proj-size {opts.proj_size}: choose one of {', '.join(map(str, INPUT_SIZES))}")
+    for flag, value, choices in (("--mode", opts.mode, MODES), ("--size", opts.size, RESOLUTIONS),
+                                 ("--g-cond", opts.g_cond, CONDS), ("--d-arch", opts.d_arch, D_ARCHS),
+                                 ("--loss", opts.loss, LOSSES), ("--class-loss", opts.class_loss, CLASS_LOSSES),
+                                 ("--g-embed-init", opts.g_embed_init, EMBED_INITS),
+                                 ("--proj-size", opts.proj_size, INPUT_SIZES)):
+        if value not in choices:
+            raise UserError(f"{flag} {value!r}: unknown; choose one of {', '.join(map(str, choices))}")
     if opts.class_loss != "none" and opts.mode != "conditional":
         raise UserError(f"--class-loss {opts.class_loss}: a class head needs the class-conditional GAN; "
                         "use --mode conditional or --class-loss none")
