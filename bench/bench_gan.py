@@ -20,7 +20,9 @@ Each trainer is scored the same way: per-class diversity of 256 fakes / the real
 agreement and coverage/density in the judge's features (gen.judge, gen.variety: one judge trained on the reals
 once and shared by every trainer), and FID/KID of
 `--score-n` fakes (classes in equal shares) against all the training reals with `--extractor` (inception =
-standard FID; never judge a projected-D run by effnet-lite0, its own eyes).
+standard FID; never judge a projected-D run by effnet-lite0, its own eyes), and against the test images too where
+`--data` has them (`fid_test`, `kid_test`). `--cas-seeds N` adds CAS: the ablation's CAS cell (Lite0 ImageNet as in
+experiments/configs/cifar10_100pc.yaml) trained on `--cas-per-class` fakes per class, tested on the real test set.
 
     .venv/bin/python bench/bench_gan.py --data cifar500 --trainers synthmix:shared,baseline --budget-s 1200 \
         --extractor inception --score-n 5000 --out /tmp/bench-gan
@@ -45,9 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from experiments.data_prep import cache_root, prepare_data  # noqa: E402
 
 
-def resolve_data(name: str) -> Path:
+def resolve_data(name: str) -> tuple[Path, Path | None]:
+    """The training folder of `--data` and its test folder (None where it has none)."""
     if name in ("cifar500", "cifar100"):
-        return Path(prepare_data({"kind": "cifar10_subset", "per_class": int(name[5:]), "seed": 0})["train"])
+        made = prepare_data({"kind": "cifar10_subset", "per_class": int(name[5:]), "seed": 0})
+        return Path(made["train"]), Path(made["test"])
     if name == "mnist100":
         prepare_data({"kind": "demo"})  # exports all 5,000 digits once
         full = cache_root() / "mnist-demo" / "all"
@@ -59,8 +63,8 @@ def resolve_data(name: str) -> Path:
                 (out / d.name).mkdir(parents=True, exist_ok=True)
                 for f in sorted(d.iterdir())[:100]:
                     shutil.copy(f, out / d.name / f.name)
-        return out
-    return Path(name)
+        return out, None
+    return Path(name), None
 
 
 # --- the independent baseline: nothing below imports SynthMix ----------------------------------------------------
@@ -205,25 +209,88 @@ def legacy_builder():
 
 # --- scoring ------------------------------------------------------------------------------------------------------
 
-def measure(sample, names, reals, judge, extractor, score_n, seed, device) -> dict:
-    """Diversity ratio and agreement (gen.quality), FID/KID (gen.metrics) of `sample(k, n) -> uint8`."""
+def measure(sample, names, reals, judge, extractor, score_n, seed, device, test_reals=None, fakes=None) -> dict:
+    """Diversity ratio and agreement (gen.quality), FID/KID (gen.metrics) of `sample(k, n) -> uint8` against the
+    training reals and, given `test_reals`, against the test images too (`fid_test`, `kid_test`). Given `fakes`
+    ({class: PNG paths}, from write_fakes), FID/KID score the first score_n / classes of each class from there:
+    their features are cached, so the second reference set costs no second pass of the extractor."""
     from gen.data import to_float
-    from gen.metrics import score_generator
+    from gen.metrics import score, score_generator
     from gen.quality import MAX_PER_CLASS, class_quality
     from gen.snapshots import mean_pairwise_distance
 
     real_div = {c: mean_pairwise_distance(to_float(reals[c][:MAX_PER_CLASS])) for c in names}
-    fakes = {c: sample(k, MAX_PER_CLASS) for k, c in enumerate(names)}
-    q = class_quality(fakes, judge[:3], real_div, judge[3])
+    fake_q = {c: sample(k, MAX_PER_CLASS) for k, c in enumerate(names)}
+    q = class_quality(fake_q, judge[:3], real_div, judge[3])
     out = {"diversity_ratio_min": q["diversity_ratio_min"], "diversity_ratio_mean": q["diversity_ratio_mean"],
            "coverage_min": q.get("coverage_min"), "coverage_mean": q.get("coverage_mean"),
            "agreement_mean": q["agreement_mean"], "agreement_min": min(r["agreement"] for r in q["per_class"].values()),
            "per_class": q["per_class"]}
     if score_n:
-        s = score_generator(sample, reals, class_names=names, metrics=("fid", "kid"), extractor=extractor,
-                            n=score_n, seed=seed, device=device, dtype="float32", progress=False)
+        kw = dict(class_names=names, metrics=("fid", "kid"), extractor=extractor, n=score_n, seed=seed,
+                  device=device, dtype="float32", progress=False)
+        if fakes is not None:
+            share = {c: fakes[c][:score_n // len(names)] for c in names}
+
+            def run(against):
+                return score(against, share, **kw)
+        else:
+            def run(against):
+                return score_generator(sample, against, **kw)
+        s = run(reals)
         out.update(fid=s["fid"], kid=s["kid"], protocol=s["protocol"], n_fake=s["n_fake"], n_real=s["n_real"])
+        if test_reals is not None:
+            t = run(test_reals)
+            out.update(fid_test=t["fid"], kid_test=t["kid"], n_real_test=t["n_real"])
     return out
+
+
+def write_fakes(sample, names: list[str], per_class: int, folder: Path) -> dict[str, list[str]]:
+    """`per_class` fakes of every class as PNGs under `folder`, with the manifest.csv a CAS cell trains on;
+    returns {class: paths}. Written once: a rerun of the scoring reads them back."""
+    import pandas as pd
+    from PIL import Image
+
+    from augment.manifest import save_manifest
+
+    if not (folder / "manifest.csv").exists():
+        rows = []
+        for k, c in enumerate(names):
+            (folder / c).mkdir(parents=True, exist_ok=True)
+            for i, img in enumerate(sample(k, per_class)):
+                path = folder / c / f"fake{i:05d}.png"
+                Image.fromarray(img.permute(1, 2, 0).numpy()).save(path)
+                rows.append({"path": str(path.resolve()), "label": c})
+        save_manifest(pd.DataFrame(rows), folder / "manifest.csv")
+    df = pd.read_csv(folder / "manifest.csv")
+    return {c: df.loc[df["label"] == c, "path"].tolist() for c in names}
+
+
+CAS_CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "configs" / "cifar10_100pc.yaml"
+
+
+def cas(folder: Path, test: Path, seeds: int, runs: Path) -> dict:
+    """The ablation's CAS cell (classifier trained on the fakes only, selected on a split of them, tested once on
+    the real test images; classifier as in experiments/configs/cifar10_100pc.yaml) for `seeds` seeds."""
+    from clf.train import train
+    from experiments.cells import CellInputs, load_ablation_config, train_options
+    from experiments.grid import CAS_RATIO, Cell
+    from experiments.stats import mean_ci
+
+    cfg = load_ablation_config(CAS_CONFIG)
+    inputs = CellInputs(train="<unused>", test=str(test), val=cfg.data.val, synth={"none": str(folder)})
+    accs, f1s, secs = [], [], []
+    for seed in range(seeds):
+        cell = Cell(kind="cas", ratio=CAS_RATIO, aug=cfg.cas.aug, pretrained=cfg.cas.pretrained, seed=seed)
+        t0 = time.perf_counter()
+        run = train(train_options(cell, inputs, cfg, runs))
+        secs.append(time.perf_counter() - t0)
+        m = json.loads((run / "metrics.json").read_text())
+        accs.append(m["test_acc"])
+        f1s.append(m["test_macro_f1"])
+    ci = mean_ci(accs)
+    return {"cas_acc": accs, "cas_macro_f1": f1s, "cas_mean": ci["mean"], "cas_ci": [ci["ci_lo"], ci["ci_hi"]],
+            "cas_s_per_cell": round(sum(secs) / len(secs), 1)}
 
 
 def _sampler(row: dict, names: list[str], device: str):
@@ -350,6 +417,10 @@ def main() -> None:
     ap.add_argument("--phase", choices=["all", "train", "score"], default="all",
                     help="train: train and record rows (e.g. one CPU process per trainer); score: measure every "
                          "row in --out (e.g. on a GPU); all: both.")
+    ap.add_argument("--cas-seeds", type=int, default=0,
+                    help="CAS classifier seeds per trainer (the ablation's CAS cell on --cas-per-class fakes per "
+                         "class; needs a --data with a test set); 0: skip")
+    ap.add_argument("--cas-per-class", type=int, default=400)
     ap.add_argument("--out", default=str(cache_root() / "bench-gan"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="auto")
@@ -362,11 +433,19 @@ def main() -> None:
     from gen.judge import real_features, train_judge
 
     device = str(pick_device(a.device))
-    spec = DataSpec(data=str(resolve_data(a.data)))
+    train_dir, test_dir = resolve_data(a.data)
+    if a.cas_seeds and test_dir is None:
+        raise SystemExit(f"--cas-seeds: --data {a.data} has no test set; use cifar100 or cifar500")
+    spec = DataSpec(data=str(train_dir))
     df, label_map = load_dataset(spec, progress=False)
     real = load_real_images(df, label_map, 32, progress=False)
     names = list(label_map.names)
     reals = {c: real.images[real.targets == k] for k, c in enumerate(names)}
+    test_reals = None
+    if test_dir is not None:
+        tdf, _ = load_dataset(DataSpec(data=str(test_dir)), progress=False)
+        test = load_real_images(tdf, label_map, 32, progress=False)
+        test_reals = {c: test.images[test.targets == k] for k, c in enumerate(names)}
     trainers = a.trainers.split(",")
     rows = {}
     for trainer in trainers:
@@ -390,19 +469,32 @@ def main() -> None:
         # auto: Lite0 KID for the default D, Inception for a projected D (never its own eyes)
         extractor = a.extractor if a.extractor != "auto" else \
             "inception" if ":projected" in trainer else "effnet-lite0"
-        row.update(measure(_sampler(row, names, device), names, reals, judge, extractor, a.score_n, a.seed, device))
+        sample = _sampler(row, names, device)
+        out_dir = Path(a.out) / trainer.replace(":", "-")
+        fakes, folder = None, out_dir / "fakes"
+        if a.cas_seeds or test_reals is not None:  # one set of fakes for FID against both sets and for CAS
+            fakes = write_fakes(sample, names, max(a.cas_per_class, -(-a.score_n // len(names))), folder)
+        row.update(measure(sample, names, reals, judge, extractor, a.score_n, a.seed, device, test_reals, fakes))
+        if a.cas_seeds:
+            done = out_dir / "cas.json"  # CAS is the slow part: a rerun of the scoring reuses it
+            if not done.exists():
+                write_json(done, cas(folder, test_dir, a.cas_seeds, out_dir / "cas_runs"))
+            row.update(json.loads(done.read_text()))
         write_json(Path(a.out) / trainer.replace(":", "-") / "row.json", row)
         print(json.dumps({k: v for k, v in row.items() if k != "per_class"}), flush=True)
 
-    print("\n| trainer | width | steps | images/s | MMAC/step | FID | KID (extractor) | diversity/real min | mean | "
-          "coverage min | mean | agreement mean | min |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| trainer | width | steps | images/s | MMAC/step | FID train / test | KID train / test (extractor) | "
+          "diversity/real min | mean | coverage min | mean | agreement mean | min | CAS [95% CI] |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     nan = float("nan")
     for r in rows.values():
+        cas_cell = f"{r['cas_mean']:.3f} [{r['cas_ci'][0]:.3f}, {r['cas_ci'][1]:.3f}]" if "cas_mean" in r else "—"
         print(f"| {r['trainer']} | {r['width']} | {r['steps']} | {r['images_per_s']} | {r['macs_per_step'] / 1e6:.0f} | "
-              f"{r.get('fid', nan):.1f} | {r.get('kid', nan):.3f} ({r.get('protocol', '')}) | "
+              f"{r.get('fid', nan):.1f} / {r.get('fid_test', nan):.1f} | {r.get('kid', nan):.3f} / "
+              f"{r.get('kid_test', nan):.3f} ({r.get('protocol', '')}) | "
               f"{r['diversity_ratio_min']:.2f} | {r['diversity_ratio_mean']:.2f} | {r.get('coverage_min') or nan:.2f} | "
-              f"{r.get('coverage_mean') or nan:.2f} | {r['agreement_mean']:.2f} | {r['agreement_min']:.2f} |")
+              f"{r.get('coverage_mean') or nan:.2f} | {r['agreement_mean']:.2f} | {r['agreement_min']:.2f} | "
+              f"{cas_cell} |")
 
 
 if __name__ == "__main__":
