@@ -149,14 +149,14 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--diffaug", default="color,translation,cutout", show_default=True,
               help="DiffAugment policy on real and fake before D; 'none' turns it off.")
 @click.option("--loss", type=click.Choice(["hinge", "ns"]), default="hinge", show_default=True)
-@click.option("--class-loss", type=click.Choice(["none", "ac", "d2dce"]), default="none", show_default=True,
+@click.option("--class-loss", type=click.Choice(["auto", "none", "ac", "d2dce"]), default="auto", show_default=True,
               help="A class head on D trained on the reals and a class term for G on its fakes: ac (ACGAN) or "
-                   "d2dce (ReACGAN's data-to-data cross-entropy).")
+                   "d2dce (ReACGAN's data-to-data cross-entropy); auto: ac in conditional mode, none per class.")
 @click.option("--class-weight", default=1.0, show_default=True, help="Weight of the class terms (ReACGAN: 0.5).")
 @click.option("--d-steps", default=1, show_default=True, help="D steps per G step, each on a fresh real batch.")
 @click.option("--real-flip", is_flag=True, help="Flip real images horizontally at random (mirror augmentation).")
-@click.option("--lr-g", default=2e-4, show_default=True)
-@click.option("--lr-d", default=2e-4, show_default=True)
+@click.option("--lr-g", default=1e-4, show_default=True, help="G's learning rate (two time-scales: below D's).")
+@click.option("--lr-d", default=4e-4, show_default=True, help="D's learning rate.")
 @click.option("--ngf", default=64, show_default=True, help="Generator base width.")
 @click.option("--ndf", default=64, show_default=True, help="Discriminator base width.")
 @click.option("--nz", default=128, show_default=True, help="Latent size.")

@@ -1,7 +1,7 @@
 """Options of `train-gan` and `synth`, one dataclass per command (written whole to config.json)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from augment.spec import DataSpec
 from common.ranges import AT_LEAST_1, BN_BATCH, POSITIVE, PROBABILITY, SEED, WORKERS, Range
@@ -27,13 +27,14 @@ class GanOptions:
     batch: int = 64                    # real images per D step (per device, per class model)
     diffaug: str = DEFAULT_DIFFAUG     # DiffAugment policy; "none" turns it off
     loss: str = "hinge"                # hinge | ns
-    class_loss: str = "none"           # none | ac (ACGAN) | d2dce (ReACGAN): a class head on D trained on the reals,
-                                       # and a class term for G on its fakes
+    class_loss: str = "auto"           # none | ac (ACGAN) | d2dce (ReACGAN): a class head on D trained on the reals,
+                                       # and a class term for G on its fakes; auto: ac in conditional mode (best
+                                       # CAS, BENCHMARKS issue 19), none per class (one class a model)
     class_weight: float = 1.0          # weight of both class terms (StudioGAN: 1.0 for ACGAN, 0.5 for ReACGAN)
     d_steps: int = 1                   # D steps per G step, each on a fresh real batch
     real_flip: bool = False            # horizontal flips of the real images (mirror augmentation), before DiffAugment
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float = 1e-4                 # two time-scales (BigGAN-PyTorch's one-D-step recipe): best KID and coverage
+    lr_d: float = 4e-4
     beta1: float = 0.5                 # DCGAN's Adam betas: with one D step per G step (0.0, 0.9) oscillates more
     beta2: float = 0.999
     nz: int = 128
@@ -49,13 +50,26 @@ class GanOptions:
     score_n: int = 1000                # generated images per score
     score_metrics: str = "kid"         # gen.metrics names, the first is the headline (best.pt follows it)
     score_extractor: str = "auto"      # inception | effnet-lite0 | auto (inception on GPU, effnet-lite0 on CPU)
-    devices: int = 1                   # GPUs (DDP through Lightning Fabric); CPU always uses one process
+    devices: int = 1                   # processes (DDP through Lightning Fabric): GPUs, or gloo on the CPU
     judge_steps: int | None = None     # steps of the agreement classifier on the reals (None: auto, 0: none)
     num_workers: int = 0               # decoding workers for the one-time load of real images
     resume: str | None = None          # run folder to continue exactly
     init_from: str | None = None       # checkpoint to take weights from (step 0, fresh optimisers)
     progress: bool = True
     tensorboard: bool = True           # TensorBoard event files in the run folder (needs the tensorboard package)
+
+
+def resolve_auto(opts: GanOptions) -> GanOptions:
+    """The options with `class_loss="auto"` made concrete (what config.json, the checkpoint and --resume see)."""
+    if opts.class_loss != "auto":
+        return opts
+    return replace(opts, class_loss="ac" if opts.mode == "conditional" else "none")
+
+
+# What a run made before an option existed trained with: its config.json lacks the key, and a default that has
+# changed since (class_loss) must not be read into it on --resume.
+OPTIONS_BEFORE = {"class_loss": "none", "class_weight": 1.0, "d_steps": 1, "real_flip": False,
+                  "g_embed_init": "normal", "proj_size": 64}
 
 
 # Every numeric option's range (gen.train.check_options, before any folder).

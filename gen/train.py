@@ -26,7 +26,7 @@ from gen.judge import load_judge, save_judge, train_judge
 from gen.nets import CONDS, D_ARCHS, RESOLUTIONS, build_discriminator, build_generator
 from gen.nets.dcgan_base import EMBED_INITS
 from gen.nets.projected import INPUT_SIZES
-from gen.options import GAN_PATHS, GAN_RANGES, MODES, RESUME_IGNORE, GanOptions
+from gen.options import GAN_PATHS, GAN_RANGES, MODES, OPTIONS_BEFORE, RESUME_IGNORE, GanOptions, resolve_auto
 from gen.scorer import Scorer
 from gen.snapshots import plot_losses, save_grid
 from gen.watch import GRID_COLS, Watch, snapshot
@@ -46,12 +46,12 @@ def check_options(opts: GanOptions) -> None:
         check_outside(opts.out, {"--data": opts.data.data})
     for flag, value, choices in (("--mode", opts.mode, MODES), ("--size", opts.size, RESOLUTIONS),
                                  ("--g-cond", opts.g_cond, CONDS), ("--d-arch", opts.d_arch, D_ARCHS),
-                                 ("--loss", opts.loss, LOSSES), ("--class-loss", opts.class_loss, CLASS_LOSSES),
+                                 ("--loss", opts.loss, LOSSES), ("--class-loss", opts.class_loss, ("auto", *CLASS_LOSSES)),
                                  ("--g-embed-init", opts.g_embed_init, EMBED_INITS),
                                  ("--proj-size", opts.proj_size, INPUT_SIZES)):
         if value not in choices:
             raise UserError(f"{flag} {value!r}: unknown; choose one of {', '.join(map(str, choices))}")
-    if opts.class_loss != "none" and opts.mode != "conditional":
+    if opts.class_loss not in ("none", "auto") and opts.mode != "conditional":
         raise UserError(f"--class-loss {opts.class_loss}: a class head needs the class-conditional GAN; "
                         "use --mode conditional or --class-loss none")
     if opts.resume and opts.init_from:
@@ -110,6 +110,7 @@ def train_gan(opts: GanOptions) -> Path | None:
     from augment.spec import load_dataset
 
     check_options(opts)
+    opts = resolve_auto(opts)
     fabric = make_fabric(opts.devices)
     fabric.launch()
     rank0 = fabric.is_global_zero
@@ -119,8 +120,8 @@ def train_gan(opts: GanOptions) -> Path | None:
     if opts.resume:
         run_dir = Path(opts.resume)
         cfg = read_config(run_dir, "train-gan")
-        # Options added since the run was made are at their defaults there (it trained without them).
-        cfg["options"] = {**options_dict(GanOptions()), **cfg["options"]}
+        # Options added since the run was made are at the values it trained with (OPTIONS_BEFORE), not today's.
+        cfg["options"] = {**options_dict(GanOptions()), **OPTIONS_BEFORE, **cfg["options"]}
         if rank0:
             remove_orphans(run_dir)  # temp files of a write the kill cut short
         if not (run_dir / "last.pt").is_file():
@@ -220,6 +221,7 @@ def _jsonl(row: dict) -> str:
 def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> list[GanPair]:
     from timm.utils import ModelEmaV3
 
+    opts = resolve_auto(opts)  # benchmarks build pairs without train_gan
     policy = parse_policy(opts.diffaug)
     pairs = []
     for _ in range(n_models):

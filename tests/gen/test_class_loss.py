@@ -120,7 +120,7 @@ def test_class_loss_run_resume_and_old_checkpoints(gan_data, tiny_opts, tmp_path
         train_gan(tiny_opts(data, class_loss="d2dce", class_weight=0.5, d_steps=3, real_flip=True, steps=6,
                             resume=str(run)))
     # A run from before these options: its checkpoint and config.json do not name them, and it resumes as it was.
-    old = train_gan(tiny_opts(data, out=str(tmp_path / "old")))
+    old = train_gan(tiny_opts(data, class_loss="none", out=str(tmp_path / "old")))
     ck = load_checkpoint(old / "last.pt")
     ck["arch"].pop("class_loss")
     ck.pop("format"), ck.pop("version")
@@ -129,7 +129,11 @@ def test_class_loss_run_resume_and_old_checkpoints(gan_data, tiny_opts, tmp_path
     for k in ("class_loss", "class_weight", "d_steps", "real_flip"):
         cfg["options"].pop(k)
     (old / "config.json").write_text(json.dumps(cfg))
-    assert load_checkpoint(train_gan(tiny_opts(data, steps=4, resume=str(old))) / "last.pt")["step"] == 4
+    # today's default (ac) is refused, naming the difference; the value it trained with resumes it
+    with pytest.raises(UserError, match="class_loss: run has 'none', now 'ac'"):
+        train_gan(tiny_opts(data, steps=4, resume=str(old)))
+    assert load_checkpoint(train_gan(tiny_opts(data, class_loss="none", steps=4, resume=str(old))) / "last.pt")[
+        "step"] == 4
     with pytest.raises(UserError, match="class_loss 'none' vs 'ac'"):  # its D has no class head to load
         train_gan(tiny_opts(data, class_loss="ac", init_from=str(old), out=str(tmp_path / "new")))
 

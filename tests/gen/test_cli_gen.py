@@ -36,3 +36,26 @@ def test_train_gan_then_synth_through_the_cli(gan_data, tmp_path):
                                  "--batch", "4", "--ngf", "4", "--ndf", "4", "--nz", "8", "--no-tensorboard"])
     assert r.exit_code == 0, r.output
     assert not list(next((tmp_path / "quiet").iterdir()).glob("events.out.tfevents.*"))
+
+
+def test_train_gan_flag_defaults_are_the_options_defaults():
+    """A default changed in GanOptions (the library's) and not on the command line would make `train-gan` and an
+    ablation train different GANs from the same words: every flag's default must be the field's."""
+    import dataclasses
+
+    from gen.options import GanOptions
+
+    defaults = {f.name: f.default for f in dataclasses.fields(GanOptions) if f.default is not dataclasses.MISSING}
+    cmd = cli.commands["train-gan"]
+    checked = []
+    for p in cmd.params:
+        if p.name not in defaults or p.name == "data":
+            continue
+        flag = p.default
+        if getattr(p, "is_flag", False) and not isinstance(flag, bool):  # click leaves an off flag's default unset
+            flag = False
+        if isinstance(defaults[p.name], int) and isinstance(flag, str):  # --size / --proj-size are Choices of text
+            flag = int(flag)
+        assert flag == defaults[p.name], f"--{p.name.replace('_', '-')}: {flag!r} vs GanOptions {defaults[p.name]!r}"
+        checked.append(p.name)
+    assert {"class_loss", "lr_g", "lr_d", "d_steps", "diffaug", "steps"} <= set(checked)
