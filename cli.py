@@ -274,7 +274,17 @@ def _csv_list(value) -> tuple[str, ...]:
 @click.option("--synth", type=PATH, default=None, help="Synth folder with manifest.csv (written by `synth`).")
 @click.option("--ratio", default=None, type=float, help="Synthetic images per class = R × its real count (capped).")
 @click.option("--balance", is_flag=True, help="Instead of --ratio: top every class up to the largest one.")
-@click.option("--model", default=None, help="Any timm model name, e.g. resnet18, mobilenetv2_100, convnext_tiny.")
+@click.option("--synth-filter", default="none", show_default=True,
+              help="Which synthetic images to use: none; 0.8 (a real-data classifier gives their class >= 0.8); "
+                   "top0.5 (each class's best-scored half, so every class keeps images).")
+@click.option("--synth-scorer", type=PATH, default=None,
+              help="A `train` run on the real images that scores the synthetic ones for --synth-filter "
+                   "[default: the manifest's score column].")
+@click.option("--synth-weight", default=1.0, show_default=True, help="Loss weight of a synthetic image (real: 1).")
+@click.option("--real-last", default=0, show_default=True,
+              help="Train the last N epochs on the real images only (synthetic before).")
+@click.option("--model", default=None, help="Any timm model name, e.g. resnet18, convnext_tiny; or resnet10_cifar / "
+              "resnet18_cifar (3x3 stem for 32 px images from scratch).")
 @click.option("--pretrained", is_flag=True, help="Start from timm's hub weights (needs network or the HF cache).")
 @click.option("--weights", type=PATH, default=None, help="Start from a local checkpoint file (weights only).")
 @click.option("--lite0-imagenet", is_flag=True,

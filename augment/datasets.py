@@ -13,10 +13,12 @@ from augment.labels import LabelMap
 
 
 class ManifestDataset(Dataset):
-    """(image tensor, label index) per manifest row; label index is -1 for unlabeled rows."""
+    """(image tensor, label index) per manifest row, (…, loss weight) with `weights`; label -1 for unlabeled rows."""
 
-    def __init__(self, df: pd.DataFrame, label_map: LabelMap | None, transform: Callable | None = None):
+    def __init__(self, df: pd.DataFrame, label_map: LabelMap | None, transform: Callable | None = None,
+                 weights: Sequence[float] | None = None):
         self.paths = df["path"].tolist()
+        self.weights = None if weights is None else [float(w) for w in weights]
         labels = df["label"].tolist()
         self.targets = [(-1 if (lab is None or label_map is None or lab != lab) else label_map.index(lab))
                         for lab in labels]
@@ -31,7 +33,7 @@ class ManifestDataset(Dataset):
             img = self.transform(image=img)["image"]
         else:
             img = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)
-        return img, self.targets[i]
+        return (img, self.targets[i]) if self.weights is None else (img, self.targets[i], self.weights[i])
 
 
 def class_balanced_weights(targets: Sequence[int]) -> torch.Tensor:

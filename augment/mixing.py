@@ -68,3 +68,47 @@ def mix(real: pd.DataFrame, synthetic: pd.DataFrame, ratio: float | None = None,
             rows = synthetic[synthetic["label"] == cls]
             parts.append(rows.iloc[np.sort(rng.choice(len(rows), size=k, replace=False))].assign(source="synthetic"))
     return pd.concat(parts, ignore_index=True)
+
+
+TOP = "top"
+
+
+def parse_filter(value) -> str:
+    """The one spelling of a synthetic-image filter: 'none'; '0.8' (keep images a real-data classifier gives at least
+    0.8 for their class); 'top0.5' (keep each class's best-scored half, so every class keeps images)."""
+    s = "none" if value is None else str(value).strip().lower()
+    if s in ("none", "off", "false"):
+        return "none"
+    rank = s.startswith(TOP)
+    try:
+        f = float(s[len(TOP):] if rank else s)
+    except ValueError:
+        f = -1.0
+    if rank and 0 < f <= 1:
+        return f"{TOP}{f:g}"
+    if not rank and 0 < f < 1:
+        return f"{f:g}"
+    raise UserError(f"synthetic filter {value!r}: use none, a confidence in (0, 1) such as 0.8, or a per-class top "
+                    "fraction in (0, 1] such as top0.5")
+
+
+def select_synthetic(scored: pd.DataFrame, filter: str, score_column: str = "score") -> pd.DataFrame:
+    """The rows of a scored synthetic pool a filter keeps (see `parse_filter`), in pool order.
+
+    A rank filter keeps ceil(q × n) images of each class (at least one), ranked by score with ties broken by pool
+    order, so a class the real-data classifier finds hard keeps its most recognisable images instead of none.
+    """
+    f = parse_filter(filter)
+    if f == "none":
+        return scored
+    if score_column not in scored:
+        raise UserError(f"synthetic filter {f}: the pool has no {score_column!r} column; score it with a classifier "
+                        "trained on the real images (--synth-scorer RUN)")
+    if not f.startswith(TOP):
+        return scored[scored[score_column] >= float(f)]
+    q = float(f[len(TOP):])
+    keep = []
+    for _, g in scored.groupby("label", sort=False):
+        k = max(1, math.ceil(q * len(g) - 1e-9))
+        keep.extend(g.sort_values(score_column, ascending=False, kind="stable").index[:k])
+    return scored.loc[sorted(keep)]

@@ -86,6 +86,19 @@ def _preset_heavy(size: int, interp: int) -> list:
     ]
 
 
+@register_preset("crop")
+def _preset_crop(size: int, interp: int) -> list:
+    # The CIFAR recipe (He et al. 2016): pad by an eighth, random crop back, horizontal flip; no rotation or blur,
+    # which at 32 px smear the few pixels an object has.
+    pad = size + 2 * max(1, size // 8)
+    return [
+        A.Resize(size, size, interpolation=interp),
+        A.PadIfNeeded(pad, pad, border_mode=cv2.BORDER_REFLECT_101),
+        A.RandomCrop(size, size),
+        A.HorizontalFlip(p=0.5),
+    ]
+
+
 def create_transform(preset: str = "none", size: int = 224, is_training: bool = True,
                      mean: tuple[float, ...] | None = None, std: tuple[float, ...] | None = None,
                      upscale: str = "bicubic", seed: int | None = None) -> A.Compose:

@@ -65,6 +65,8 @@ def load_trained(model_path: str | Path, which: str = "auto", device: str | torc
     """Rebuild the timm model named in a checkpoint and load its weights (no network, no hub)."""
     import timm
 
+    import clf.archs  # noqa: F401  (a run may name one of our registered models)
+
     path = checkpoint_file(model_path, which)
     ckpt = read_checkpoint(path)
     meta = ckpt.get("synthmix") if isinstance(ckpt, dict) else None

@@ -26,13 +26,31 @@ class Frames:
     kept_in_train: list[str]
 
 
-def load_synth(synth: str, label_map: LabelMap, skip_bad: bool, progress: bool) -> pd.DataFrame:
-    """A synth folder's manifest.csv (written by `synth`), validated against the run's classes."""
+def load_synth(synth: str, label_map: LabelMap, skip_bad: bool, progress: bool, filter: str = "none",
+               scorer: str | None = None) -> pd.DataFrame:
+    """A synth folder's manifest.csv (written by `synth`), validated against the run's classes; with a filter, the
+    images it keeps, scored by `scorer` (a classifier run on the real images) or by the manifest's score column."""
+    from augment.mixing import parse_filter, select_synthetic
+
     manifest = Path(synth) / "manifest.csv"
     if not manifest.is_file():
         raise UserError(f"--synth {synth}: no manifest.csv there; pass the folder `synth` wrote")
     df, _ = load_dataset(DataSpec(str(manifest), path_column="path", label_column="label", skip_bad=skip_bad),
                          label_map=label_map, progress=progress)
+    if parse_filter(filter) != "none":
+        if scorer:
+            from clf.predict import score_manifest
+
+            df = score_manifest(df, scorer)
+        else:
+            scores = pd.read_csv(manifest, usecols=lambda c: c in ("path", "score"))
+            if "score" not in scores:
+                raise UserError(f"--synth-filter {filter}: {manifest} has no score column; pass --synth-scorer RUN "
+                                "(a classifier trained on the real images) to score the synthetic images")
+            # the manifest's paths resolved as load_dataset resolves them (relative to the CSV's folder)
+            scores["path"] = [str((manifest.parent / str(p)).resolve()) for p in scores["path"]]
+            df = df.merge(scores, on="path", how="left")
+        df = select_synthetic(df, filter).reset_index(drop=True)
     return df.assign(source="synthetic")
 
 
@@ -47,7 +65,7 @@ def check_mix(synth: str | None, ratio: float | None, balance: bool) -> None:
 def load_frames(spec: DataSpec, val_data: str | None, val_fraction: float, test_data: str | None,
                 synth: str | None, ratio: float | None, balance: bool, seed: int,
                 label_map: LabelMap | None = None, report_dir: str | Path | None = None,
-                progress: bool = True) -> Frames:
+                progress: bool = True, synth_filter: str = "none", synth_scorer: str | None = None) -> Frames:
     """Real train/val(/test) frames; with `synth`, train gets ratio × real count (or balance) synthetic images."""
     from augment.mixing import mix
     from augment.split import stratified_split
@@ -66,7 +84,8 @@ def load_frames(spec: DataSpec, val_data: str | None, val_fraction: float, test_
     if test_data:
         test, _ = load_dataset(replace(spec, data=test_data), label_map=lm, progress=progress)
     if synth:
-        train = mix(train, load_synth(synth, lm, spec.skip_bad, progress), ratio=ratio, balance=balance, seed=seed)
+        pool = load_synth(synth, lm, spec.skip_bad, progress, synth_filter, synth_scorer)
+        train = mix(train, pool, ratio=ratio, balance=balance, seed=seed)
     return Frames(train, val.reset_index(drop=True), None if test is None else test.reset_index(drop=True), lm, kept)
 
 
@@ -102,12 +121,13 @@ def class_counts(frames: Frames) -> dict:
 
 def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: int, train: bool, workers: int,
                 balanced: bool = False, drop_last: bool = False, seed: int = 0, pin: bool = False,
-                replicas: int = 1) -> DataLoader:
+                replicas: int = 1, weights=None) -> DataLoader:
     """A DataLoader over a manifest; `balanced` draws classes equally often (WeightedRandomSampler).
 
     A training loader never hands batch norm a batch of one (`train_drop_last`); evaluation keeps every image.
+    With `weights` (one loss weight per row) batches are (images, labels, weights).
     """
-    ds = ManifestDataset(df, label_map, transform)
+    ds = ManifestDataset(df, label_map, transform, weights)
     sampler = None
     if train and balanced:
         # No generator of its own: the sampler draws from the global torch RNG, which a checkpoint restores.
@@ -121,3 +141,34 @@ def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: in
                       generator=None if train else torch.Generator().manual_seed(seed),
                       worker_init_fn=seed_worker_transform,
                       drop_last=train and train_drop_last(len(ds), batch_size, replicas, drop_last))
+
+
+def synthetic_weights(train: pd.DataFrame, synth_weight: float):
+    """Per-row loss weights: `synth_weight` for synthetic rows, 1 for real ones; None when all would be 1."""
+    import numpy as np
+
+    if synth_weight == 1.0 or "source" not in train:
+        return None
+    return np.where(train["source"].eq("synthetic"), synth_weight, 1.0)
+
+
+def real_rows(train: pd.DataFrame) -> pd.DataFrame:
+    """The real rows of a mixed training frame (what --real-last trains on at the end)."""
+    if "source" not in train:
+        return train
+    return train[train["source"] != "synthetic"].reset_index(drop=True)
+
+
+def phased_data(mixed: DataLoader, real: DataLoader, val: DataLoader, switch_epoch: int):
+    """A LightningDataModule: the mixed loader before `switch_epoch`, the real-only one from it on (the trainer
+    reloads loaders every epoch, and a resumed run asks at its restored epoch)."""
+    import lightning.pytorch as pl
+
+    class PhasedData(pl.LightningDataModule):
+        def train_dataloader(self):
+            return real if self.trainer.current_epoch >= switch_epoch else mixed
+
+        def val_dataloader(self):
+            return val
+
+    return PhasedData()

@@ -88,6 +88,8 @@ def _load_any(model_path) -> GraderModel:
         return obj
     if isinstance(obj, dict) and "_extra_state" in obj:
         extra = obj["_extra_state"]
+        import clf.archs  # noqa: F401  (a run may name one of our registered models)
+
         net = timm.create_model(extra["data_config"]["arch"], pretrained=False,
                                 num_classes=len(extra["class_names"]))
         m = GraderModel(net, extra["class_names"], extra["data_config"])

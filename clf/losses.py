@@ -13,11 +13,18 @@ def soft_targets(y: torch.Tensor, num_classes: int, smoothing: float) -> torch.T
 
 
 def classification_loss(logits: torch.Tensor, targets: torch.Tensor, kind: str = "ce",
-                        weight: torch.Tensor | None = None, gamma: float = 2.0) -> torch.Tensor:
-    """`ce` or `focal` on soft targets. Focal is hand-written: timm and torchvision only ship the binary one."""
+                        weight: torch.Tensor | None = None, gamma: float = 2.0,
+                        sample_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """`ce` or `focal` on soft targets; `weight` per class, `sample_weight` per image (a weighted mean over the
+    batch). Focal is hand-written: timm and torchvision only ship the binary one."""
     logits = logits.float()
     if kind == "ce":
-        return F.cross_entropy(logits, targets, weight=weight)
-    logp = F.log_softmax(logits, dim=1)
-    w = weight.view(1, -1) if weight is not None else 1.0
-    return -(targets * w * (1.0 - logp.exp()).pow(gamma) * logp).sum(1).mean()
+        per = F.cross_entropy(logits, targets, weight=weight, reduction="none")
+    else:
+        logp = F.log_softmax(logits, dim=1)
+        w = weight.view(1, -1) if weight is not None else 1.0
+        per = -(targets * w * (1.0 - logp.exp()).pow(gamma) * logp).sum(1)
+    if sample_weight is None:
+        return per.mean()
+    sw = sample_weight.to(per)
+    return (per * sw).sum() / sw.sum().clamp_min(1e-12)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+import clf.archs  # noqa: F401  (registers the CIFAR-stem ResNets with timm)
 from common.errors import UserError
 from common.lite0 import LITE0_MEAN, LITE0_STD, TIMM_NAME as LITE0_NAME
 

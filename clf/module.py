@@ -89,14 +89,15 @@ class ClassifierModule(pl.LightningModule):
 
     # Steps.
     def training_step(self, batch, batch_idx):
-        x, y = batch
+        x, y, *rest = batch  # a third item: per-image loss weights (--synth-weight)
         if self.mixup is not None and len(x) % 2 == 0:
             x, t = self.mixup(x, y)
         else:
             t = soft_targets(y, self.label_map.num_classes, self.opts.label_smoothing)
         logits = self.model(x)
         w = self.class_weight if self.class_weight.numel() else None
-        loss = classification_loss(logits, t, self.loss_kind(), w, self.opts.focal_gamma)
+        loss = classification_loss(logits, t, self.loss_kind(), w, self.opts.focal_gamma,
+                                   sample_weight=rest[0] if rest else None)
         self._tr["loss"] += loss.detach().float() * len(y)
         self._tr["correct"] += (logits.detach().argmax(1) == y).sum().float()
         self._tr["n"] += len(y)

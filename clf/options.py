@@ -23,6 +23,10 @@ class TrainOptions:
     synth: str | None = None             # a synth folder holding manifest.csv
     ratio: float | None = None           # synthetic images per class = ratio × that class's real count
     balance: bool = False                # instead: top every class up to the largest class
+    synth_filter: str = "none"           # none | 0.8 (min confidence) | top0.5 (each class's best-scored half)
+    synth_scorer: str | None = None      # a classifier run trained on the real images: scores for synth_filter
+    synth_weight: float = 1.0            # loss weight of a synthetic image (a real one weighs 1)
+    real_last: int = 0                   # the last N epochs train on the real images only
     model: str | None = None             # any timm model name
     pretrained: bool = False             # timm hub weights (online)
     weights: str | None = None           # a local checkpoint: weights only
@@ -65,7 +69,8 @@ class TrainOptions:
 
 # Every numeric option's range (checked by clf.train.check_options, before any folder).
 TRAIN_RANGES = {
-    "val_fraction": VAL_FRACTION, "ratio": NON_NEGATIVE,
+    "val_fraction": VAL_FRACTION, "ratio": NON_NEGATIVE, "synth_weight": Range(0, 1, lo_open=True),
+    "real_last": NON_NEGATIVE,
     "size": Range(16, why="the backbone downsamples its input up to 32 times"),
     "batch_size": BN_BATCH, "lr": POSITIVE, "momentum": PROBABILITY, "weight_decay": NON_NEGATIVE,
     "warmup_epochs": NON_NEGATIVE, "warmup_lr": NON_NEGATIVE, "min_lr": NON_NEGATIVE,
@@ -74,7 +79,8 @@ TRAIN_RANGES = {
     "min_delta": NON_NEGATIVE, "seed": SEED, "devices": AT_LEAST_1, "workers": WORKERS,
 }
 # Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).
-TRAIN_PATHS = ("data.data", "data.image_root", "data.class_table", "val_data", "test_data", "synth", "weights")
+TRAIN_PATHS = ("data.data", "data.image_root", "data.class_table", "val_data", "test_data", "synth", "synth_scorer",
+               "weights")
 PREDICT_RANGES = {"batch_size": AT_LEAST_1, "workers": WORKERS}
 
 

@@ -176,3 +176,23 @@ def load_scorer(run_dir: str | Path, which: str = "auto", device: str = "auto", 
 
     score.label_map = tm.label_map  # handy for callers that list the classes
     return score
+
+
+def score_manifest(df: pd.DataFrame, run_dir: str | Path, batch: int = 256) -> pd.DataFrame:
+    """`df` (path, label rows) with a `score` column: the run's probability of each image's own class."""
+    from augment.images import load_rgb
+
+    score = load_scorer(run_dir)
+    unknown = sorted(set(map(str, df["label"])) - set(score.label_map.names))
+    if unknown:
+        raise UserError(f"--synth-scorer {run_dir}: trained on {', '.join(score.label_map.names)}, not on "
+                        f"{', '.join(unknown[:5])}; pass a classifier trained on this dataset's real images")
+    df = df.reset_index(drop=True)
+    scores = np.zeros(len(df))
+    for label, idx in df.groupby("label").groups.items():
+        idx = list(idx)
+        for i in range(0, len(idx), batch):
+            part = idx[i:i + batch]
+            x = torch.stack([torch.from_numpy(load_rgb(df.at[k, "path"]).copy()).permute(2, 0, 1) for k in part])
+            scores[part] = score(x, str(label)).numpy()
+    return df.assign(score=scores)

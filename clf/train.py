@@ -73,11 +73,39 @@ def check_options(o: TrainOptions) -> None:
     from clf.freeze import parse_stages
 
     check_mix(o.synth, o.ratio, o.balance)
+    check_synth_use(o)
 
     stages = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a --stage/--trainable typo fails here
     if o.switch_epoch is not None and o.switch_epoch >= stages[-1].end:
         raise UserError(f"--switch-epoch {o.switch_epoch}: the run has {stages[-1].end} epoch(s), numbered from 0, so "
                         f"it would never switch; pass an epoch below {stages[-1].end}, or train longer")
+
+
+def check_synth_use(o: TrainOptions) -> None:
+    """The ways of using synthetic images (filter, loss weight, real-only last epochs) need --synth and fit the run."""
+    from augment.mixing import parse_filter
+    from clf.freeze import parse_stages
+
+    try:
+        flt = parse_filter(o.synth_filter)
+    except UserError as e:
+        raise UserError(f"--synth-filter: {e}") from None
+    used = [name for name, on in (("--synth-filter", flt != "none"), ("--synth-weight", o.synth_weight != 1.0),
+                                  ("--real-last", o.real_last > 0)) if on]
+    if used and not o.synth:
+        raise UserError(f"{', '.join(used)}: only mean something with --synth DIR (synthetic images to use)")
+    if o.synth_scorer and flt == "none":
+        raise UserError("--synth-scorer scores synthetic images for --synth-filter; give the filter (e.g. top0.5) "
+                        "or drop the scorer")
+    if o.synth_scorer and not Path(o.synth_scorer).exists():
+        raise UserError(f"--synth-scorer {o.synth_scorer}: no such run folder; pass a `train` run on the real images")
+    if o.synth_weight != 1.0 and (o.mixup > 0 or o.cutmix > 0):
+        raise UserError("--synth-weight with --mixup/--cutmix: a mixed image is part real, part synthetic, so it has "
+                        "no one weight; use one of them")
+    total = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)[-1].end
+    if o.real_last >= total:
+        raise UserError(f"--real-last {o.real_last}: the run has {total} epoch(s), so synthetic images would never be "
+                        f"seen; pass fewer than {total}")
 
 
 def resume_checkpoint(run_dir: Path) -> Path:
@@ -143,7 +171,8 @@ def _metrics_csv_writer(run_dir: Path, quiet: bool):
     return write
 
 
-def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_epochs: int, logger=False):
+def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_epochs: int, logger=False,
+                  reload_every: int = 0):
     """A Lightning Trainer: CUDA + AMP when present, CPU otherwise; DDP with --devices N on either; `logger`:
     TensorBoard's (clf.curves.trainer_logger) or False.
 
@@ -171,7 +200,8 @@ def build_trainer(o: TrainOptions, run_dir: Path | None, callbacks: list, total_
                       # in a log file the per-epoch lines are the progress; a bar there is a wall of redraws
                       enable_progress_bar=o.progress and on_terminal(),
                       default_root_dir=str(run_dir) if run_dir else None,
-                      plugins=[AtomicCheckpointIO()] if run_dir else None, log_every_n_steps=10, **kw)
+                      plugins=[AtomicCheckpointIO()] if run_dir else None, log_every_n_steps=10,
+                      reload_dataloaders_every_n_epochs=reload_every, **kw)
 
 
 def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, meta: dict,
@@ -183,7 +213,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     from augment.datasets import ManifestDataset, class_weights
     from augment.presets import create_transform
     from clf.curves import trainer_logger
-    from clf.data import make_loader
+    from clf.data import make_loader, phased_data, real_rows, synthetic_weights
     from clf.freeze import parse_stages
     from clf.module import ClassifierModule, EpochAugmentSeed
     from common.device import default_workers, pick_device
@@ -196,9 +226,15 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     mean, std = tuple(data_cfg["mean"]), tuple(data_cfg["std"])
     train_tf = create_transform(o.aug, data_cfg["size"], True, mean, std, o.upscale, seed=o.seed)
     eval_tf = create_transform("none", data_cfg["size"], False, mean, std, o.upscale)
-    train_dl = make_loader(frames.train, lm, train_tf, o.batch_size, True, workers, o.balanced_sampler,
-                           drop_last=o.mixup > 0 or o.cutmix > 0, seed=o.seed, pin=pin, replicas=max(1, o.devices))
+    loader = dict(transform=train_tf, batch_size=o.batch_size, train=True, workers=workers,
+                  balanced=o.balanced_sampler, drop_last=o.mixup > 0 or o.cutmix > 0, seed=o.seed, pin=pin,
+                  replicas=max(1, o.devices))
+    train_dl = make_loader(frames.train, lm, weights=synthetic_weights(frames.train, o.synth_weight), **loader)
     val_dl = make_loader(frames.val, lm, eval_tf, o.batch_size, False, workers, pin=pin)
+    data = {"train_dataloaders": train_dl, "val_dataloaders": val_dl}
+    if o.real_last > 0:
+        real_dl = make_loader(real_rows(frames.train), lm, **loader)
+        data = {"datamodule": phased_data(train_dl, real_dl, val_dl, total - o.real_last)}
     cw = None
     if o.class_weighted:
         cw = class_weights(ManifestDataset(frames.train, lm).targets, lm.num_classes)
@@ -221,7 +257,8 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     module = ClassifierModule(model, lm, o, stages, cw, meta,
                               on_epoch_end=_metrics_csv_writer(run_dir, not o.progress) if run_dir else None,
                               ddp=o.devices > 1)
-    trainer = build_trainer(o, run_dir, callbacks, total, trainer_logger(run_dir, o.tensorboard, ckpt_path))
+    trainer = build_trainer(o, run_dir, callbacks, total, trainer_logger(run_dir, o.tensorboard, ckpt_path),
+                            reload_every=1 if o.real_last > 0 else 0)
     pl.seed_everything(o.seed, workers=True, verbose=False)
     # Lightning writes its progress bar and notes to stdout; keep stdout for the one result line.
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
@@ -230,7 +267,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
         # Under DDP the validation metrics come from all-gathered predictions (the same on every rank), so
         # Lightning's advice to sync them again does not apply; all_gather's deprecation is Lightning's own.
         warnings.filterwarnings("ignore", message=r".*(sync_dist=True|all_gather is deprecated)")
-        trainer.fit(module, train_dl, val_dl, ckpt_path=str(ckpt_path) if ckpt_path else None, weights_only=False)
+        trainer.fit(module, **data, ckpt_path=str(ckpt_path) if ckpt_path else None, weights_only=False)
     return module, trainer
 
 
@@ -293,7 +330,8 @@ def _train_in(o: TrainOptions, run_dir: Path, rank: int, ckpt_path: Path | None,
 
     # The model first: its input size and normalisation name the run and drive the data pipeline.
     frames_args = dict(spec=o.data, val_data=o.val_data, val_fraction=o.val_fraction, test_data=o.test_data,
-                       synth=o.synth, ratio=o.ratio, balance=o.balance, seed=o.seed, progress=o.progress and rank == 0)
+                       synth=o.synth, ratio=o.ratio, balance=o.balance, seed=o.seed, progress=o.progress and rank == 0,
+                       synth_filter=o.synth_filter, synth_scorer=o.synth_scorer)
     frames = load_frames(label_map=saved_lm, report_dir=run_dir if rank == 0 else None, **frames_args)
     lm = frames.label_map
     seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights

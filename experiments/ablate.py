@@ -31,7 +31,7 @@ import click
 from common.atomic import file_lock, write_json
 from common.errors import UserError
 from experiments.cells import CellInputs, fid_options, gan_options, load_ablation_config, synth_options, train_options
-from experiments.config import AblationConfig, resolve_path
+from experiments.config import AXIS_DEFAULTS, AblationConfig, resolve_path
 from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
 from experiments.grid import build_cells, parse_shard, shard_indexed
 from experiments.jobs import Job, brief, shown, varying_keys, write_job
@@ -162,6 +162,9 @@ def _run_grid(opts: AblateOptions, cfg: AblationConfig, folder: Path, ex: ExecOp
     rep = write_report(folder, cfg, prepared)
     echo(f"[ablate] {rep['verdict_line']}")
     echo(f"[ablate] wrote results.csv, summary.md and plots/ in {folder}")
+    rec = rep["recommendation"]  # last, as a few short lines (a log reader's lines stay under 200 characters)
+    for k, part in enumerate(rec.get("lines") or [rec["line"]]):
+        echo(f"[ablate] {'  ' if k else ''}{part}")
     return folder
 
 
@@ -171,7 +174,6 @@ def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: Exe
                         synth_folders(prepared))
     done = finished_ids(folder) if resume else set()
     busy = still_running(folder) if resume else set()  # also when a Slurm grid is collected from elsewhere
-    fixed = {"model": cfg.classifier.model, "epochs": cfg.classifier.epochs, "size": cfg.classifier.size}
     options = {cell.id: train_options(cell, inputs, cfg, folder / "train_runs") for _, cell in indexed}
     varying = varying_keys(list(options.values()))  # what a cell's one line names: what tells it from the others
     files = []
@@ -183,7 +185,8 @@ def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: Exe
         log = folder / "logs" / f"{cell.id}.log"
         log.unlink(missing_ok=True)  # a retried cell starts afresh (write_job drops its old result)
         files.append(write_job(Job(cell.id, "train", options[cell.id], str(log),
-                                   {"folder": str(folder), "row": cell_row(cell, index, fixed)},
+                                   {"folder": str(folder), "row": cell_row(cell, index, {
+                                       k: getattr(options[cell.id], k) for k in ("model", "epochs", "size")})},
                                    brief=brief(options[cell.id], varying, folder)), folder))
     return files
 
@@ -209,8 +212,8 @@ def _dry_run(cfg: AblationConfig, folder: Path, indexed, ex: ExecOptions, echo) 
                 echo(line)
 
 
-GROWABLE_AXES = ("ratios", "filters", "remedies", "gan_seeds", "augs", "pretrained", "seeds")
-AXIS_DEFAULTS = {"filters": ["none"], "remedies": ["none"]}  # what grid_dict leaves out
+GROWABLE_AXES = ("ratios", "filters", "weights", "real_lasts", "remedies", "synth_remedies", "gan_seeds", "augs",
+                 "pretrained", "seeds")
 
 
 def grown_axes(saved: dict, new: dict) -> tuple[str, ...]:

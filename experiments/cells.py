@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # the parts are imported where used: a config check need not 
 # Options each section may not set: the grid, the data recipe or the ablation folder decide them.
 OWNED = {
     "train": {"data", "out", "val_data", "val_fraction", "test_data", "synth", "ratio", "balance", "model", "epochs",
-              "size", "pretrained", "lite0_imagenet", "aug", "seed", "resume"},
+              "size", "pretrained", "lite0_imagenet", "aug", "seed", "resume", "synth_filter", "synth_scorer",
+              "synth_weight", "real_last"},
     "train-gan": {"data", "out", "resume", "init_from"},
     "synth": {"gan", "classes", "all_classes", "n", "seeds", "out", "classifier", "min_confidence"},
     "fid": {"real", "fake", "gan", "out", "metrics", "extractor"},
@@ -88,14 +89,18 @@ def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root
         data = DataSpec(inputs.train)
         val = {"val_data": inputs.val_data} if inputs.val_data else {"val_fraction": inputs.val}
         ratio = parse_ratio(cell.ratio)
-        mix = {} if ratio == 0 else {"synth": synth, **(
-            {"balance": True} if ratio == BALANCE else {"ratio": ratio})}
+        # the filter is already applied: the cell's synth folder is the prepared manifest of what it keeps
+        mix = {} if ratio == 0 else {"synth": synth, "synth_weight": float(cell.weight), "real_last": cell.real_last,
+                                     **({"balance": True} if ratio == BALANCE else {"ratio": ratio})}
     weights = {}
     if cell.pretrained:
         weights = {"lite0_imagenet": True} if clf.pretrained_weights == "lite0-imagenet" else {"pretrained": True}
-    return TrainOptions(data=data, out=str(runs_root), test_data=inputs.test, model=clf.model, epochs=clf.epochs,
-                        size=clf.size, aug=cell.aug, seed=cell.seed, **val, **mix, **weights, **REMEDIES[cell.remedy],
-                        **section_options(TrainOptions, clf.options, "classifier.options", "train"))
+    recipe = clf.recipe(cell.pretrained)
+    key = "classifier.options" if cell.pretrained or not clf.scratch else "classifier.scratch.options"
+    return TrainOptions(data=data, out=str(runs_root), test_data=inputs.test, model=recipe["model"],
+                        epochs=int(recipe["epochs"]), size=recipe["size"], aug=cell.aug, seed=cell.seed, **val, **mix,
+                        **weights, **REMEDIES[cell.remedy], **section_options(TrainOptions, recipe["options"], key,
+                                                                               "train"))
 
 
 def gan_options(cfg: AblationConfig, train: str, out: str | Path, seed: int | None = None) -> GanOptions:
@@ -127,14 +132,19 @@ def check_part_options(cfg: AblationConfig) -> None:
     """Build every part's options from the config and run the parts' own checks, on placeholder paths."""
     import timm
 
+    import clf.archs  # noqa: F401  (the models SynthMix registers with timm are names a config may use)
     from clf.train import check_options as check_train
 
-    if not timm.is_model(cfg.classifier.model):
-        raise UserError(f"config classifier.model {cfg.classifier.model!r}: not a timm model; see timm.list_models()")
+    for pretrained in cfg.pretrained:
+        name = cfg.classifier.recipe(pretrained)["model"]
+        if not timm.is_model(name):
+            where = "classifier.scratch.model" if not pretrained and (cfg.classifier.scratch or {}).get("model") \
+                else "classifier.model"
+            raise UserError(f"config {where} {name!r}: not a timm model; see timm.list_models()")
     scratch = tempfile.gettempdir()  # the checks look at where outputs go; the real folder is not made yet
     inputs = CellInputs("<train>", "<test>", cfg.data.val, None, None, placeholders=True)
     cells = build_cells(cfg)
-    firsts = {(c.ratio != "0", c.remedy): c for c in reversed(cells)}  # each kind of cell options once
+    firsts = {(c.ratio != "0", c.remedy, c.weight, c.real_last, c.pretrained): c for c in reversed(cells)}  # each once
     for cell in firsts.values():
         check_train(train_options(cell, inputs, cfg, scratch))
     if cfg.gan.train is not None:

@@ -61,6 +61,18 @@ class ClassifierConfig:
     pretrained_weights: str = "hub"         # where grid.pretrained: on takes weights from: hub | lite0-imagenet
     options: dict = field(default_factory=dict)   # TrainOptions fields, e.g. {batch_size: 64, lr: 0.002}
     timeout_s: float | None = None          # per cell; a cell over it is recorded as failed
+    # The from-scratch arm's own recipe (grid.pretrained: off cells), over the fields above: {model, epochs, size,
+    # options}; e.g. a CIFAR-stem ResNet for 40 epochs, where the pretrained backbone would learn nothing from scratch.
+    scratch: dict | None = None
+
+    def recipe(self, pretrained: bool) -> dict:
+        """{model, epochs, size, options} of a cell: the scratch recipe over the shared one for from-scratch cells."""
+        base = {"model": self.model, "epochs": self.epochs, "size": self.size, "options": dict(self.options or {})}
+        if pretrained or not self.scratch:
+            return base
+        over = dict(self.scratch)
+        return {**base, **{k: over[k] for k in ("model", "epochs", "size") if k in over},
+                "options": {**base["options"], **(over.get("options") or {})}}
 
 
 @dataclass
@@ -88,7 +100,8 @@ class SlurmConfig:
 
 @dataclass
 class AblationConfig:
-    """One ablation: data, generator, grid axes (ratios × filters × augs × pretrained × seeds), classifier, CAS."""
+    """One ablation: data, generator, grid axes (ratios × filters × weights × real-only epochs × remedies × augs ×
+    pretrained × seeds), classifier, CAS."""
 
     name: str
     data: DataConfig
@@ -104,6 +117,9 @@ class AblationConfig:
     filters: list[str] = field(default_factory=lambda: ["none"])   # "none" or a min confidence label, "0.5"
     remedies: list[str] = field(default_factory=lambda: ["none"])  # real-data remedies beside ratio 0 (REMEDIES)
     gan_seeds: list[int] | None = None   # one generator per seed (the GAN is part of the treatment); None: one GAN
+    weights: list[str] = field(default_factory=lambda: ["1"])      # synthetic images' loss weights ("0.5")
+    real_lasts: list[int] = field(default_factory=lambda: [0])     # last epochs on real images only
+    synth_remedies: list[str] = field(default_factory=lambda: ["none"])  # remedies used with the synthetic images
     slurm: SlurmConfig = field(default_factory=SlurmConfig)
     source: str | None = None
 
@@ -114,14 +130,21 @@ class AblationConfig:
         d.pop("source", None)
         d.pop("slurm", None)  # where cells run does not change what they measure
         d["classifier"].pop("timeout_s", None)
-        for axis, default in (("filters", ["none"]), ("remedies", ["none"]), ("gan_seeds", None)):
+        if d["classifier"].get("scratch") is None:
+            d["classifier"].pop("scratch", None)  # configs from before the scratch recipe compare equal
+        for axis, default in AXIS_DEFAULTS.items():
             if d[axis] == default:
                 d.pop(axis)  # configs from before these axes compare equal on --resume
         return d
 
 
 VERDICT_METRICS = ("test_acc", "test_macro_f1")  # what every cell reports on the held-out test set
-GRID_AXES = ("ratios", "filter", "remedy", "gan_seeds", "augs", "pretrained", "seeds")
+GRID_AXES = ("ratios", "filter", "weight", "real_last", "remedy", "synth_remedy", "gan_seeds", "augs", "pretrained",
+             "seeds")
+# Axes a config may leave out, at the value that means "not varied": grid_dict drops them there, so configs from
+# before an axis existed compare equal on --resume.
+AXIS_DEFAULTS = {"filters": ["none"], "remedies": ["none"], "gan_seeds": None, "weights": ["1"], "real_lasts": [0],
+                 "synth_remedies": ["none"]}
 # Real-data remedies for imbalance, run at ratio 0 beside real only: the non-synthetic baselines synthetic data must
 # beat. Each is the TrainOptions it turns on.
 REMEDIES = {"none": {}, "balanced_sampler": {"balanced_sampler": True}, "class_weighted": {"class_weighted": True}}
@@ -202,19 +225,32 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     if set(remedies) - set(REMEDIES) or "none" not in remedies:
         raise UserError(f"config grid.remedy {remedies}: use none (real only, the baseline; required) plus any of "
                         f"{', '.join(k for k in REMEDIES if k != 'none')}")
+    synth_remedies = _unique([str(m) for m in _as_list(grid.get("synth_remedy", ["none"]))])
+    if set(synth_remedies) - set(REMEDIES):
+        raise UserError(f"config grid.synth_remedy {synth_remedies}: use any of {', '.join(REMEDIES)} (none: the "
+                        "synthetic images alone)")
+    weights = _unique([weight_label(w) for w in _as_list(grid.get("weight", [1]))])
+    shortest = min(int(clf.recipe(p)["epochs"]) for p in (True, False))
+    real_lasts = _unique([_epochs(v, shortest) for v in _as_list(grid.get("real_last", [0]))])
     gan_seeds = _seeds(grid["gan_seeds"]) if grid.get("gan_seeds") is not None else None
     if gan_seeds == []:
         raise UserError("config grid.gan_seeds: empty; list the generator seeds, e.g. [0, 1], or leave the key out")
 
     _check_data(data)
     _check_gan(gan)
-    _check_axes(gan, clf, remedies, gan_seeds)
+    _check_axes(gan, clf, [*remedies, *synth_remedies], gan_seeds)
     if cas.seeds is not None:
         cas.seeds = _seeds(cas.seeds)
     if cas.pretrained is not None:
         cas.pretrained = _as_bool(cas.pretrained, "cas.pretrained")
     if fid.real not in ("train", "test"):
         raise UserError(f"config fid.real {fid.real!r}: use train or test")
+    if clf.scratch is not None:
+        if not isinstance(clf.scratch, dict) or set(clf.scratch) - {"model", "epochs", "size", "options"}:
+            raise UserError("config classifier.scratch: a mapping of model, epochs, size and options (the "
+                            "from-scratch cells' recipe), e.g. {model: resnet10_cifar, epochs: 40}")
+        if not isinstance(clf.scratch.get("options", {}), dict):
+            raise UserError("config classifier.scratch.options: expected a mapping of train options")
     if clf.pretrained_weights not in PRETRAINED_WEIGHTS:
         raise UserError(f"config classifier.pretrained_weights {clf.pretrained_weights!r}: use "
                         f"{' or '.join(PRETRAINED_WEIGHTS)}")
@@ -223,21 +259,43 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
         raise UserError(f"config metric {metric!r}: the verdict can be about {' or '.join(VERDICT_METRICS)}")
     cfg = AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
                          pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid, metric=metric,
-                         filters=filters, remedies=remedies, gan_seeds=gan_seeds, slurm=slurm)
+                         filters=filters, remedies=remedies, gan_seeds=gan_seeds, weights=weights,
+                         real_lasts=real_lasts, synth_remedies=synth_remedies, slurm=slurm)
     return cfg
 
 
 def filter_label(v) -> str:
-    """none, or the confidence a synthetic image must get from the real-data classifier: '0.5'."""
-    if v is None or str(v).strip().lower() in ("none", "off", "false"):
-        return "none"
+    """none, a confidence a synthetic image must get from the real-data classifier ('0.5'), or a per-class top
+    fraction ('top0.5'): augment.mixing.parse_filter, refused in the config's words."""
+    from augment.mixing import parse_filter
+
     try:
-        f = float(v)
+        return parse_filter(v)
+    except UserError:
+        raise UserError(f"config grid.filter {v!r}: use none, a probability between 0 and 1 (e.g. 0.8), or a "
+                        "per-class top fraction (e.g. top0.5); e.g. [none, 0.8, top0.5]") from None
+
+
+def weight_label(v) -> str:
+    """A synthetic loss weight in (0, 1] as its one spelling ('0.5')."""
+    try:
+        w = float(v)
     except (TypeError, ValueError):
-        f = -1.0
-    if not 0 < f < 1:
-        raise UserError(f"config grid.filter {v!r}: use none or a probability between 0 and 1, e.g. [none, 0.5, 0.8]")
-    return f"{f:g}"
+        w = -1.0
+    if not 0 < w <= 1:
+        raise UserError(f"config grid.weight {v!r}: a synthetic image's loss weight in (0, 1], e.g. [1, 0.5, 0.25]")
+    return f"{w:g}"
+
+
+def _epochs(v, epochs: int) -> int:
+    try:
+        n = int(v)
+    except (TypeError, ValueError):
+        n = -1
+    if not 0 <= n < epochs or str(v).strip() != str(n):
+        raise UserError(f"config grid.real_last {v!r}: epochs at the end on real images only, a whole number from 0 "
+                        f"to {epochs - 1} (classifier.epochs is {epochs})")
+    return n
 
 
 def _section(cls, raw, name: str):
@@ -279,8 +337,8 @@ def _check_gan(g: GanConfig) -> None:
 
 def _check_axes(g: GanConfig, clf: ClassifierConfig, remedies: list[str], gan_seeds: list[int] | None) -> None:
     """The remedy and GAN-seed axes own the options they vary; a fixed value beside them would blur the arms."""
-    fixed = sorted(k for k in (clf.options or {}) if str(k).replace("-", "_") in
-                   {o for m in remedies for o in REMEDIES[m]})
+    owned = {o for m in remedies for o in REMEDIES[m]}
+    fixed = sorted({k for p in (True, False) for k in clf.recipe(p)["options"] if str(k).replace("-", "_") in owned})
     if fixed:
         raise UserError(f"config classifier.options: {', '.join(fixed)} is a grid.remedy arm here; remove it from "
                         "options (or the remedy from the grid)")

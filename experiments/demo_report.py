@@ -130,6 +130,10 @@ def write_demo_report(out: Path, ablation: Path, eda: Path, paths: dict) -> Path
                   f"{1 / max(len(counts), 1):.2f}).", ""]
     lines += [_summary_table(summary), "", f"**{summary['verdict_line']}**", "",
               f"_Rule: {summary.get('verdict_rule', '')}_", ""]
+    rec = summary.get("recommendation") or {}
+    if rec.get("line"):
+        lines += ["## 6. What to do with this dataset", "", f"**{rec['line']}**", "", f"_Rule: {rec.get('rule', '')}_",
+                  ""]
     return write_text(out / "report.md", "\n".join(lines))
 
 

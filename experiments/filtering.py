@@ -1,15 +1,14 @@
-"""The confidence-filter axis: keep a synthetic image only when a classifier trained on the real training split
-gives its class at least p. One pool is generated and scored once; each threshold is a manifest over it (rather
-than `synth --min-confidence` per threshold), so the arms differ only in the filter.
+"""The filter axis: keep a synthetic image only when a classifier trained on the real training split gives its
+class at least p ('0.8'), or when it is among its class's best-scored fraction q ('top0.5'). One pool is generated
+and scored once; each filter is a manifest over it (rather than `synth --min-confidence` per threshold), so the arms
+differ only in the filter.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
-import torch
 
 from experiments.cells import CellInputs, train_options
 from experiments.config import AblationConfig
@@ -30,21 +29,10 @@ def filter_classifier(cfg: AblationConfig, folder: Path, prepared: dict, run_onc
 
 def score_pool(manifest: str | Path, run: str, batch: int = 256) -> pd.DataFrame:
     """The synth manifest with a `score` column: the filter classifier's probability of each image's class."""
-    from augment.images import load_rgb
-    from clf.predict import load_scorer
-
+    from clf.predict import score_manifest
     from common.csvfile import read_csv
 
-    df = read_csv(manifest, "synth manifest", encoding_option=None)
-    score = load_scorer(run)
-    scores = np.zeros(len(df))
-    for label, idx in df.groupby("label").groups.items():
-        idx = list(idx)
-        for i in range(0, len(idx), batch):
-            part = idx[i:i + batch]
-            x = torch.stack([torch.from_numpy(load_rgb(df.at[k, "path"]).copy()).permute(2, 0, 1) for k in part])
-            scores[part] = score(x, str(label)).numpy()
-    return df.assign(score=scores)
+    return score_manifest(read_csv(manifest, "synth manifest", encoding_option=None), run, batch)
 
 
 def prepare_filters(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: dict, synth: str, filters: list[str],
@@ -52,6 +40,7 @@ def prepare_filters(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: 
     """({filter: synth folder}, {filter: {class: [kept, generated]}}) for each of `filters`: the images of `synth`
     scored by the ablation's one real-data classifier (under `folder`); scores and manifests under `gfolder`."""
     from augment.manifest import save_manifest
+    from augment.mixing import select_synthetic
 
     run = filter_classifier(cfg, folder, prepared, run_once)
     scored_path = gfolder / "filter_clf" / "synth_scores.csv"
@@ -64,7 +53,7 @@ def prepare_filters(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: 
     generated = scored["label"].value_counts().to_dict()
     by_filter, kept = {}, {}
     for f in filters:
-        keep = scored[scored["score"] >= float(f)].drop(columns="score")
+        keep = select_synthetic(scored, f).drop(columns="score")
         out = gfolder / f"synth-f{f}"
         save_manifest(keep, out / "manifest.csv")
         by_filter[f] = str(out)

@@ -19,6 +19,8 @@ class Cell:
     filter: str = "none"  # synthetic images kept only above this real-data classifier confidence ("0.5")
     remedy: str = "none"  # ratio 0 only: a real-data remedy for imbalance (config.REMEDIES)
     gan_seed: int | None = None  # with a grid.gan_seeds axis: which generator made the synthetic images
+    weight: str = "1"     # loss weight of the synthetic images ("0.5"); real ones weigh 1
+    real_last: int = 0    # the last N epochs on real images only
 
     @property
     def id(self) -> str:
@@ -28,14 +30,16 @@ class Cell:
         if self.kind == "cas":
             return f"cas{g}-{self.aug}-{pt}-s{self.seed}"
         f = "" if self.filter == "none" else f"-f{self.filter}"
+        w = "" if self.weight == "1" else f"-w{self.weight}"
+        rl = "" if not self.real_last else f"-rl{self.real_last}"
         m = "" if self.remedy == "none" else f"-{self.remedy}"
-        return f"mix-r{self.ratio}{f}{m}{g}-{self.aug}-{pt}-s{self.seed}"
+        return f"mix-r{self.ratio}{f}{w}{rl}{m}{g}-{self.aug}-{pt}-s{self.seed}"
 
     @property
     def arm(self) -> str:
-        """What the cell compares against ratio 0: its ratio, with the filter, remedy and generator seed when there
-        are ("1@f0.5", "0+class_weighted", "balance@f0.8/g1")."""
-        return arm_label(self.ratio, self.filter, self.remedy, self.gan_seed)
+        """What the cell compares against ratio 0: its ratio, with the filter, synthetic loss weight, real-only last
+        epochs, remedy and generator seed when there are ("1@f0.5", "0+class_weighted", "1@ftop0.5:w0.5:rl2/g1")."""
+        return arm_label(self.ratio, self.filter, self.remedy, self.gan_seed, self.weight, self.real_last)
 
     @property
     def synth_key(self) -> str:
@@ -49,37 +53,46 @@ class Cell:
 CAS_RATIO = "synthetic-only"
 
 
-def arm_label(ratio: str, filter: str = "none", remedy: str = "none", gan_seed: int | None = None) -> str:
-    """"1", "1@f0.5", "0+balanced_sampler", "balance@f0.8/g1": one name per compared arm."""
+def arm_label(ratio: str, filter: str = "none", remedy: str = "none", gan_seed: int | None = None,
+              weight: str = "1", real_last: int = 0) -> str:
+    """"1", "1@f0.5", "0+balanced_sampler", "balance@f0.8/g1", "1@ftop0.5:w0.5:rl2+balanced_sampler": one name per
+    compared arm (`:w` the synthetic images' loss weight, `:rl` epochs on real images only at the end)."""
     f = "" if filter == "none" else f"@f{filter}"
+    w = "" if str(weight) == "1" else f":w{weight}"
+    rl = "" if not real_last else f":rl{real_last}"
     m = "" if remedy == "none" else f"+{remedy}"
     g = "" if gan_seed is None else f"/g{gan_seed}"
-    return f"{ratio}{f}{m}{g}"
+    return f"{ratio}{f}{w}{rl}{m}{g}"
 
 
 def parse_arm(arm: str) -> dict:
-    """The inverse of arm_label: {'ratio', 'filter', 'remedy', 'gan_seed'}."""
+    """The inverse of arm_label: {'ratio', 'filter', 'remedy', 'gan_seed', 'weight', 'real_last'}."""
     rest, _, g = str(arm).partition("/g")
     rest, _, m = rest.partition("+")
-    r, _, f = rest.partition("@f")
-    return {"ratio": r, "filter": f or "none", "remedy": m or "none", "gan_seed": int(g) if g else None}
+    head, *opts = rest.split(":")
+    r, _, f = head.partition("@f")
+    got = {o[:2]: o[2:] for o in opts if o[:2] == "rl"} | {o[:1]: o[1:] for o in opts if o[:1] == "w"}
+    return {"ratio": r, "filter": f or "none", "remedy": m or "none", "gan_seed": int(g) if g else None,
+            "weight": got.get("w", "1"), "real_last": int(got.get("rl", 0))}
 
 
 def synth_key(filter: str, gan_seed: int | None) -> str:
     return filter if gan_seed is None else f"g{gan_seed}:{filter}"
 
 
-def _variants(cfg: AblationConfig, ratio: str) -> list[tuple[str, str, int | None]]:
-    """(filter, remedy, gan seed) of each arm at a ratio: ratio 0 takes the remedies, the others filters x GANs."""
+def _variants(cfg: AblationConfig, ratio: str) -> list[dict]:
+    """The arms at a ratio: ratio 0 takes the real-data remedies; the others every generator x filter x synthetic
+    loss weight x real-only last epochs x remedy used with the synthetic images (grid.synth_remedy)."""
     if ratio == "0":
-        return [("none", m, None) for m in cfg.remedies]
-    return [(f, "none", g) for g in (cfg.gan_seeds or [None]) for f in cfg.filters]
+        return [{"remedy": m} for m in cfg.remedies]
+    return [{"filter": f, "weight": w, "real_last": rl, "remedy": m, "gan_seed": g} for g in (cfg.gan_seeds or [None])
+            for f in cfg.filters for w in cfg.weights for rl in cfg.real_lasts for m in cfg.synth_remedies]
 
 
 def build_cells(cfg: AblationConfig) -> list[Cell]:
     """All cells of a config in a fixed order: seed-major (a partial run holds whole seeds), then CAS cells."""
-    cells = [Cell("mix", r, a, p, s, f, m, g) for s in cfg.seeds for p in cfg.pretrained for a in cfg.augs
-             for r in cfg.ratios for f, m, g in _variants(cfg, r)]
+    cells = [Cell("mix", r, a, p, s, **v) for s in cfg.seeds for p in cfg.pretrained for a in cfg.augs
+             for r in cfg.ratios for v in _variants(cfg, r)]
     if cfg.cas.enabled:
         aug = cfg.cas.aug or cfg.augs[0]
         pt = cfg.pretrained[0] if cfg.cas.pretrained is None else cfg.cas.pretrained
@@ -93,10 +106,10 @@ def build_cells(cfg: AblationConfig) -> list[Cell]:
 
 def arms(cfg: AblationConfig) -> list[str]:
     """The grid's arms in report order: real only and its remedies, then per generator every ratio, then each
-    filtered ratio."""
+    filtered, weighted, real-last and remedied ratio."""
     real = [arm_label("0", remedy=m) for m in cfg.remedies]
-    synth = [arm_label(r, f, gan_seed=g) for g in (cfg.gan_seeds or [None]) for f in cfg.filters
-             for r in cfg.ratios if r != "0"]
+    synth = [arm_label(r, f, m, g, w, rl) for g in (cfg.gan_seeds or [None]) for f in cfg.filters
+             for w in cfg.weights for rl in cfg.real_lasts for m in cfg.synth_remedies for r in cfg.ratios if r != "0"]
     return [*real, *synth]
 
 

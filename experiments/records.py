@@ -17,7 +17,8 @@ from experiments.config import VERDICT_METRICS
 from experiments.grid import Cell
 
 METRIC_KEYS = ("best_epoch", "val_acc", "val_macro_f1", *VERDICT_METRICS)
-CELL_KEYS = ("cell_id", "kind", "ratio", "filter", "remedy", "gan_seed", "arm", "aug", "pretrained", "seed")
+CELL_KEYS = ("cell_id", "kind", "ratio", "filter", "weight", "real_last", "remedy", "gan_seed", "arm", "aug", "pretrained",
+             "seed")
 
 
 def cell_row(cell: Cell, index: int, fixed: dict) -> dict:

@@ -49,6 +49,9 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     gain = per_class_gain(mix, prepared.get("class_counts", {}))
     corr = size_correlation(gain)
     quality = {label: generator_quality(g) for label, g in generators(prepared).items()}
+    from experiments.recommend import job_seconds, recommend
+
+    rec = recommend(mix, metric, job_seconds(folder))
 
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
@@ -69,10 +72,10 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
               "vs_best_remedy": {m: p.to_dict("records") for m, p in vs_remedy.items()},
               "summary": summary.to_dict("records"), "paired": {m: p.to_dict("records") for m, p in paired.items()},
               "cas": cas_summary.to_dict("records"), "class_size_correlation": corr.to_dict("records"),
-              "plots": [str(p.relative_to(folder)) for p in made]}
+              "plots": [str(p.relative_to(folder)) for p in made], "recommendation": rec}
     write_json(folder / "summary.json", _clean(report))
     write_text(folder / "summary.md", render_markdown(cfg, prepared, df, summary, paired, verdict, cas_summary,
-                                                      gain, corr, made, folder, vs_remedy, quality))
+                                                      gain, corr, made, folder, vs_remedy, quality, rec))
     return report
 
 
@@ -199,7 +202,7 @@ def _pt(v) -> str:
 
 
 def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder, vs_remedy,
-                    quality) -> str:
+                    quality, rec: dict | None = None) -> str:
     counts = prepared.get("class_counts", {})
     n_cmp = max((len(p) for p in paired.values()), default=0)
     out = [f"# Ablation: {cfg.name}", "", f"**{verdict['line']}**", "",
@@ -219,12 +222,21 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
                    f"synthetic images: `{g.get('synth')}`")
     out.append(f"- Classifier: {cfg.classifier.model}, {cfg.classifier.epochs} epochs, size {cfg.classifier.size}; "
                f"other train options: {cfg.classifier.options or 'none'}")
+    if cfg.classifier.scratch and False in cfg.pretrained:
+        r = cfg.classifier.recipe(False)
+        out.append(f"- From-scratch cells: {r['model']}, {r['epochs']} epochs, size {r['size']}; other train options: "
+                   f"{r['options'] or 'none'}")
     out.append(f"- Grid: ratios {cfg.ratios} × filter {cfg.filters}"
                + (f" × generator seeds {cfg.gan_seeds}" if cfg.gan_seeds else "")
                + (f", real-only remedies {cfg.remedies[1:]} beside ratio 0" if len(cfg.remedies) > 1 else "")
+               + (f" × synthetic loss weights {cfg.weights}" if cfg.weights != ["1"] else "")
+               + (f" × real-only last epochs {cfg.real_lasts}" if cfg.real_lasts != [0] else "")
+               + (f" × remedies with synthetic {cfg.synth_remedies}" if cfg.synth_remedies != ["none"] else "")
                + f" × augs {cfg.augs} × pretrained {cfg.pretrained} × seeds {cfg.seeds} (an arm `1@f0.5` is ratio 1 "
-               "of the images the real-data classifier gives ≥ 0.5 for their class; `/g1` its generator seed; "
-               "`0+class_weighted` real only with that remedy)")
+               "of the images the real-data classifier gives ≥ 0.5 for their class, `1@ftop0.5` of each class's "
+               "best-scored half; `:w0.5` synthetic images at loss weight 0.5; `:rl2` the last 2 epochs on real "
+               "images only; `/g1` its generator seed; `0+class_weighted` real only with that remedy, "
+               "`1+balanced_sampler` ratio 1 with it)")
     n_ok = int((df["status"] == "ok").sum()) if len(df) else 0
     out += [f"- Cells: {n_ok} finished, {len(df) - n_ok} failed (see below)", ""]
 
@@ -247,7 +259,8 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
         for f, per_class in (g.get("filter_kept") or {}).items():
             kept, made = sum(k for k, _ in per_class.values()), sum(n for _, n in per_class.values())
             which = f" (GAN seed {label})" if label else ""
-            out += ["", f"Filter ≥ {f}{which}: kept {kept}/{made} synthetic images ({kept / max(made, 1):.0%})."
+            rule = f"top {f[3:]} per class" if f.startswith("top") else f"≥ {f}"
+            out += ["", f"Filter {rule}{which}: kept {kept}/{made} synthetic images ({kept / max(made, 1):.0%})."
                     + _short_stock(cfg.ratios, counts, per_class), ""]
             out.append(_table(["class", "kept", "generated"], [[c, k, n] for c, (k, n) in per_class.items()]))
     out += ["", "CAS (Classification Accuracy Score, Ravuri & Vinyals 2019): trained on synthetic images only, "
@@ -306,6 +319,12 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
     if len(failed):
         rows = [[r["cell_id"], str(r["error"])[:200].replace("|", "/")] for _, r in failed.iterrows()]
         out += ["## Failed cells", "", _table(["cell", "error"], rows), ""]
+    if rec:
+        from experiments.recommend import RULE
+
+        out += ["## Recommendation", "", f"**{rec['line']}**", "",
+                f"Rule: {RULE}. Times are the wall seconds this ablation's jobs took where they ran (GAN and synth: "
+                "jobs/*.result.json; classifier runs: the cells' mean).", ""]
     return "\n".join(out)
 
 

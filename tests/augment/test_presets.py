@@ -11,10 +11,10 @@ from common.errors import UserError
 
 
 def test_registry_holds_the_documented_presets():
-    assert list_presets()[:4] == ["none", "flip", "basic", "heavy"]
+    assert list_presets()[:5] == ["none", "flip", "basic", "heavy", "crop"]
 
 
-@pytest.mark.parametrize("preset", ["none", "flip", "basic", "heavy"])
+@pytest.mark.parametrize("preset", ["none", "flip", "basic", "heavy", "crop"])
 @pytest.mark.parametrize("training", [True, False])
 def test_every_preset_gives_normalised_chw_float(preset, training):
     img = np.random.default_rng(0).integers(0, 256, (20, 28, 3), dtype=np.uint8)
@@ -35,6 +35,22 @@ def test_flip_only_flips():
         assert match, "flip preset produced something other than a flip"
         seen.add(match[0])
     assert len(seen) >= 3
+
+
+def test_crop_shifts_by_at_most_an_eighth_and_may_flip():
+    """The CIFAR recipe: every output is the input moved by at most size/8 pixels (reflected in), maybe mirrored."""
+    img = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    t = create_transform("crop", 16, mean=(0,) * 3, std=(1,) * 3, upscale="nearest", seed=0)
+    pad = np.pad(img, ((2, 2), (2, 2), (0, 0)), mode="reflect")
+    views = {(dy, dx, f): (pad[dy:dy + 16, dx:dx + 16][:, ::-1] if f else pad[dy:dy + 16, dx:dx + 16])
+             for dy in range(5) for dx in range(5) for f in (0, 1)}
+    seen = set()
+    for _ in range(60):
+        out = (t(image=img)["image"].numpy().transpose(1, 2, 0) * 255).round().astype(np.uint8)
+        match = [k for k, v in views.items() if np.array_equal(out, v)]
+        assert match, "crop produced something other than a shifted (flipped) copy"
+        seen.add(match[0])
+    assert len({k[:2] for k in seen}) > 5 and {k[2] for k in seen} == {0, 1}
 
 
 def test_eval_transform_is_deterministic():

@@ -464,3 +464,44 @@ def test_remedies_and_a_generator_seed_added_on_resume_run_only_their_cells(setu
     assert (count("train-gan"), count("train")) == (2, 6 + 3 + 3)  # the new generator's cells and the remedy's
     df = pd.read_csv(folder / "results.csv", dtype={"arm": str})
     assert sorted(set(df["arm"])) == ["0", "0+class_weighted", "1/g0", "1/g1"] and len(df) == 12
+
+
+def test_synthetic_use_axes_reach_the_cells_and_the_report_ends_with_a_recommendation(setup, monkeypatch):
+    import re
+
+    from experiments import filtering
+
+    def fake_scores(manifest, run, batch=256):  # image i of each class scores i / 100: its rank is its index
+        df = pd.read_csv(manifest, dtype={"label": str}, keep_default_na=False)
+        return df.assign(score=df.groupby("label").cumcount() / 100)
+
+    monkeypatch.setattr(filtering, "score_pool", fake_scores)
+    config, opts, count, calls = setup
+    grid = {"ratios": [0, 1], "filter": ["none", "top0.5"], "weight": [1, 0.5], "real_last": [0, 1],
+            "synth_remedy": ["none", "balanced_sampler"], "remedy": ["none", "class_weighted"], "augs": ["none"],
+            "pretrained": [False], "seeds": [0, 1, 2]}
+    lines: list[str] = []
+    cfg = config(grid=grid, cas={"enabled": False}, classifier={"model": "test_resnet", "epochs": 2, "size": 16})
+    folder = run_ablation(opts(cfg), echo=lines.append)
+    trains = [ln for ln in calls.read_text().splitlines() if ln.startswith("train ")]
+    assert len(trains) == 1 + 3 * (2 + 16)  # the filter's classifier; (real, weighted, 2x2x2x2 synthetic) x 3
+    synth = [ln for ln in trains if "ratio=1.0" in ln]
+    assert sum("synth_weight=0.5" in ln for ln in synth) == sum("real_last=1" in ln for ln in synth) == 24
+    assert sum("balanced_sampler=True" in ln for ln in synth) == 24 and sum("synth-ftop0.5" in ln for ln in synth) == 24
+    assert all("class_weighted=False" in ln for ln in synth)
+    prepared = json.loads((folder / "prepared.json").read_text())
+    assert prepared["filter_kept"]["top0.5"] == {"a": [8, 16], "b": [8, 16]}  # half of each class's pool
+    kept = pd.read_csv(folder / "synth-ftop0.5" / "manifest.csv")
+    assert sorted(int(re.search(r"seed(\d+)", p).group(1)) for p in kept[kept["label"] == "a"]["path"]) == list(
+        range(8, 16))  # the best-scored half
+    df = pd.read_csv(folder / "results.csv", dtype={"arm": str})
+    assert "1@ftop0.5:w0.5:rl1+balanced_sampler" in set(df["arm"]) and "0+class_weighted" in set(df["arm"])
+    summary = (folder / "summary.md").read_text()
+    rep = json.loads((folder / "summary.json").read_text())
+    # the fake makes weight 0.5 with the balanced sampler best (+0.18 +-): recommended, with its gains and cost
+    assert rep["recommendation"]["synthetic"] and ":w0.5" in rep["recommendation"]["arm"]
+    assert "+balanced_sampler" in rep["recommendation"]["arm"]
+    assert summary.rstrip().splitlines()[-3].startswith("**Recommendation (test_acc): use synthetic images — 1")
+    assert "vs the best remedy (0+class_weighted)" in summary and "Filter top 0.5 per class: kept 16/32" in summary
+    assert lines[-len(rep["recommendation"]["lines"]):][0].startswith("[ablate] Recommendation (test_acc): use")
+    assert lines[-1].startswith("[ablate]   cost: GAN + synthetic images")

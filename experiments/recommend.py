@@ -1,0 +1,156 @@
+"""The recommendation an ablation ends with: the best setting for this dataset, synthetic or not, its gain over
+real only and over the best real-data remedy (paired, with CIs), and what it costs in measured time.
+
+A synthetic arm is recommended only when it beats the best real-data arm of its setting (real only, or the best
+remedy) with a paired 95% CI above 0 for every generator seed: the generator is part of the treatment, and a user
+who trains one GAN gets one seed. Otherwise the best real-data arm is recommended, and the line says what the best
+synthetic arm would have cost for its (unproven) gain.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments import stats
+from experiments.analysis import SETTING, is_synthetic, treatment_of
+from experiments.grid import parse_arm
+
+RULE = ("recommend a synthetic arm only if, paired on seed against the best real-data arm of its setting (real only "
+        "or the best remedy), its 95% CI is above 0 for every generator seed; otherwise the best real-data arm")
+
+
+def job_seconds(folder: Path) -> dict[str, float]:
+    """Wall seconds of each finished preparation job (jobs/<name>.result.json: train-gan-g0, synth-g0, ...)."""
+    out = {}
+    for p in sorted((Path(folder) / "jobs").glob("*.result.json")):
+        try:
+            r = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if r.get("status") == "ok" and r.get("seconds") is not None and not str(r.get("name", "")).startswith(
+                ("mix-", "cas-")):
+            out[str(r["name"])] = float(r["seconds"])
+    return out
+
+
+def _gan_tag(arm: str) -> str:
+    g = parse_arm(arm)["gan_seed"]
+    return "" if g is None else f"-g{g}"
+
+
+def _pairs(mix: pd.DataFrame, metric: str, setting: tuple, arm: str, baseline: str) -> np.ndarray:
+    """Paired differences arm - baseline on seed within one setting."""
+    same = (mix[SETTING] == pd.Series(dict(zip(SETTING, setting)))).all(axis=1)
+    part = mix.loc[same, ["seed", "ratio", metric]].dropna()
+    a = part[part["ratio"] == arm].set_index("seed")[metric]
+    b = part[part["ratio"] == baseline].set_index("seed")[metric]
+    common = a.index.intersection(b.index)
+    return (a.loc[common] - b.loc[common]).to_numpy(dtype=float)
+
+
+def _ci_text(d: np.ndarray) -> str:
+    c = stats.mean_ci(d)
+    if c["n"] == 0:
+        return "not measured"
+    if math.isnan(c["ci_lo"]):
+        return f"{c['mean']:+.4f} (one pair, no CI)"
+    return f"{c['mean']:+.4f} [{c['ci_lo']:+.4f}, {c['ci_hi']:+.4f}]"
+
+
+def _per_seed(ok: pd.DataFrame, metric: str, setting: tuple, arms: list[str], baseline: str) -> str:
+    """Paired gains of an arm's generator seeds over `baseline`: 'g0 +0.02 [+0.01, +0.03], g1 ...'."""
+    parts = [(_gan_tag(a).lstrip("-") + " " if _gan_tag(a) else "") + _ci_text(_pairs(ok, metric, setting, a, baseline))
+             for a in arms]
+    return ", ".join(parts)
+
+
+def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None = None) -> dict:
+    """{'line', 'setting', 'arm', 'synthetic', ...}: the best setting by `metric` under RULE, with its gains and cost.
+
+    `mix` is the finished mix cells (analysis.load_results, kind mix), `seconds` the preparation jobs' wall times.
+    """
+    seconds = seconds or {}
+    ok = mix.dropna(subset=[metric])
+    if ok.empty:
+        return {"line": f"Recommendation ({metric}): none — no finished cells.", "arm": None}
+    means = ok.groupby([*SETTING, "ratio"], sort=False)[metric].mean()
+    time_of = ok.groupby([*SETTING, "ratio"], sort=False)["seconds"].mean() if "seconds" in ok else None
+    best = None
+    for setting, g in means.groupby(level=list(range(len(SETTING))), sort=False):
+        arms = g.droplevel(list(range(len(SETTING))))
+        real = arms[[not is_synthetic(a) for a in arms.index]]
+        if real.empty or "0" not in real.index:
+            continue
+        best_real = real.idxmax()
+        cand = {"setting": setting, "arm": best_real, "mean": float(real.max()), "synthetic": False,
+                "best_real": best_real}
+        synth = arms[[is_synthetic(a) for a in arms.index]]
+        # each treatment (an arm without its generator seed) judged by its weakest generator seed against best_real
+        proven = []
+        for treat, members in pd.Series(synth.index, index=synth.index).groupby(
+                [treatment_of(a) for a in synth.index], sort=False):
+            diffs = {a: _pairs(ok, metric, setting, a, best_real) for a in members}
+            lows = [stats.mean_ci(d)["ci_lo"] for d in diffs.values()]
+            mean = float(np.mean([synth[a] for a in members]))
+            cand.setdefault("treatments", []).append((treat, mean, list(members)))
+            if lows and all(lo == lo and lo > 0 for lo in lows):
+                proven.append((mean, treat, list(members)))
+        if proven:
+            mean, treat, members = max(proven)
+            cand.update(arm=treat, mean=mean, synthetic=True, members=members)
+        if best is None or cand["mean"] > best["mean"]:
+            best = cand
+    if best is None:
+        return {"line": f"Recommendation ({metric}): none — no setting has finished real-only cells.", "arm": None}
+
+    setting = dict(zip(SETTING, best["setting"]))
+    where = f"aug {setting['aug']}, {'pretrained' if setting['pretrained'] else 'from scratch'}"
+    real_only_base = "0"
+    remedies = [a for a in means.loc[best["setting"]].index if not is_synthetic(a) and a != "0"]
+    best_remedy = max(remedies, key=lambda a: means.loc[(*best["setting"], a)]) if remedies else None
+
+    def gains(arms: list[str]) -> list[str]:
+        parts = [f"vs real only {_per_seed(ok, metric, best['setting'], arms, real_only_base)}"]
+        if best_remedy and best_remedy not in arms:
+            parts.append(f"vs the best remedy ({best_remedy}) {_per_seed(ok, metric, best['setting'], arms, best_remedy)}")
+        return parts
+
+    def cost(arms: list[str]) -> str:
+        """GAN + synth (+ filter classifier) per generator, and the extra training per run over real only."""
+        tags = sorted({_gan_tag(a) for a in arms})
+        prep = [seconds.get(f"train-gan{t}", math.nan) + seconds.get(f"synth{t}", math.nan) for t in tags]
+        if any(parse_arm(a)["filter"] != "none" for a in arms):
+            prep = [p + seconds.get("filter-clf", 0.0) for p in prep]
+        text = f"GAN + synthetic images {np.nanmean(prep) / 60:.1f} min per generator" if not all(
+            math.isnan(p) for p in prep) else "GAN + synthetic images: time not recorded"
+        if time_of is not None:
+            t_arm = float(np.mean([time_of.get((*best["setting"], a), math.nan) for a in arms]))
+            t_real = float(time_of.get((*best["setting"], "0"), math.nan))
+            if not (math.isnan(t_arm) or math.isnan(t_real)):
+                text += f", then {t_arm / 60:.1f} min per classifier run instead of {t_real / 60:.1f}"
+                if t_real >= 1:  # a ratio of sub-second runs says nothing
+                    text += f" ({t_arm / t_real:.1f}x)"
+        return text
+
+    head = f"Recommendation ({metric}): "
+    if best["synthetic"]:
+        members = best["members"]
+        parts = [f"{head}use synthetic images — {best['arm']} ({where}), mean {best['mean']:.4f}", *gains(members),
+                 f"cost: {cost(members)}"]
+    else:
+        parts = [f"{head}no synthetic setting is worth its cost here — train "
+                 f"{'real only' if best['arm'] == '0' else best['arm']} ({where}), mean {best['mean']:.4f}",
+                 *(gains([best["arm"]]) if best["arm"] != "0" else [])]
+        treatments = best.get("treatments") or []
+        if treatments:
+            treat, mean, members = max(treatments, key=lambda t: t[1])
+            parts += [f"best synthetic arm {treat}: mean {mean:.4f}, vs {best['best_real']} "
+                      f"{_per_seed(ok, metric, best['setting'], members, best['best_real'])} (not above 0 for every "
+                      "generator seed)", f"its cost: {cost(members)}"]
+    line = "; ".join(parts) + "."
+    return {"line": line, "lines": parts, "rule": RULE, "setting": setting, "arm": best["arm"], "synthetic": best["synthetic"],
+            "mean": best["mean"], "best_remedy": best_remedy}

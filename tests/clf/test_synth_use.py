@@ -1,0 +1,129 @@
+"""The ways of using synthetic images in `train`: a filter (absolute or per-class rank), a loss weight, real-only last
+epochs, and the CIFAR-stem ResNet the grids' from-scratch arm trains."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from common.errors import UserError
+from tests.clf.conftest import tiny_options
+
+
+def _scored_synth(synth_dir, tmp_path):
+    """The synth folder's manifest with a score column: within each class, the image's index / 10."""
+    df = pd.read_csv(synth_dir / "manifest.csv")
+    df["score"] = df.groupby("label").cumcount() / 10
+    out = tmp_path / "scored"
+    out.mkdir()
+    df.to_csv(out / "manifest.csv", index=False)
+    return out, df
+
+
+def _frames(toy, synth, **kw):
+    from augment.spec import DataSpec
+    from clf.data import load_frames
+
+    return load_frames(DataSpec(str(toy["train"])), val_data=str(toy["test"]), val_fraction=0.2, test_data=None,
+                       seed=0, progress=False, synth=str(synth), **kw)
+
+
+def test_rank_filter_keeps_each_class_best_scored_share_and_the_threshold_may_keep_none(toy, synth_dir, tmp_path):
+    from augment.mixing import parse_filter, select_synthetic
+
+    folder, df = _scored_synth(synth_dir, tmp_path)
+    f = _frames(toy, folder, ratio=2.0, balance=False, synth_filter="top0.3")
+    syn = f.train[f.train["source"] == "synthetic"]
+    # 3 of 10 per class kept (ratio 2 asks more: mixing takes the stock), and they are each class's top 3
+    assert syn["label"].value_counts().to_dict() == {"blue": 3, "green": 3, "red": 3}
+    best = set(df[df["score"] >= 0.7]["path"])
+    assert set(map(str, syn["path"])) <= {str(p) for p in best} and len(best) == 9
+    f = _frames(toy, folder, ratio=2.0, balance=False, synth_filter="0.85")  # only score 0.9 passes
+    assert f.train["source"].eq("synthetic").sum() == 3
+    # a class the classifier finds hard keeps its best images under a rank filter, none under a threshold
+    hard = df.assign(score=df["score"].where(df["label"] != "red", df["score"] / 100))
+    assert select_synthetic(hard, "0.5")["label"].value_counts().get("red", 0) == 0
+    assert select_synthetic(hard, "top0.5")["label"].value_counts()["red"] == 5
+    assert [parse_filter(v) for v in ("none", None, 0.8, "0.80", "TOP0.5", "top1")] == [
+        "none", "none", "0.8", "0.8", "top0.5", "top1"]
+    for bad in ("top0", "top1.5", "1", "0", "best", "topx"):
+        with pytest.raises(UserError, match="synthetic filter"):
+            parse_filter(bad)
+    with pytest.raises(UserError, match="no score column; pass --synth-scorer"):
+        _frames(toy, synth_dir, ratio=1.0, balance=False, synth_filter="top0.5")
+
+
+def test_scorer_run_scores_the_pool_with_its_own_classes(toy, synth_dir, trained_run):
+    f = _frames(toy, synth_dir, ratio=1.0, balance=False, synth_filter="top0.5", synth_scorer=str(trained_run))
+    syn = f.train[f.train["source"] == "synthetic"]
+    assert syn["label"].value_counts().to_dict() == {"blue": 5, "green": 5, "red": 5}  # half of 10 per class
+
+
+def test_sample_weights_make_a_weighted_mean_and_weight_zero_drops_an_image():
+    from clf.losses import classification_loss, soft_targets
+
+    torch.manual_seed(0)
+    logits, y = torch.randn(6, 3), torch.tensor([0, 1, 2, 0, 1, 2])
+    t = soft_targets(y, 3, 0.0)
+    for kind in ("ce", "focal"):
+        plain = classification_loss(logits, t, kind)
+        assert classification_loss(logits, t, kind, sample_weight=torch.ones(6)).item() == pytest.approx(plain.item())
+        w = torch.tensor([1, 1, 1, 0, 0, 0.0])
+        assert classification_loss(logits, t, kind, sample_weight=w).item() == pytest.approx(
+            classification_loss(logits[:3], t[:3], kind).item())
+        half = torch.tensor([1, 1, 1, 0.5, 0.5, 0.5])
+        per = torch.stack([classification_loss(logits[i:i + 1], t[i:i + 1], kind) for i in range(6)])
+        assert classification_loss(logits, t, kind, sample_weight=half).item() == pytest.approx(
+            float((per * half).sum() / half.sum()), rel=1e-5)
+
+
+def test_real_last_trains_its_epochs_on_real_images_only_and_the_weight_reaches_the_loss(toy, synth_dir, tmp_path,
+                                                                                        monkeypatch):
+    from clf import losses, module
+    from clf.train import train
+
+    seen = []
+    orig = losses.classification_loss
+
+    def spy(logits, targets, kind="ce", weight=None, gamma=2.0, sample_weight=None):
+        seen.append(None if sample_weight is None else sorted(set(sample_weight.tolist())))
+        return orig(logits, targets, kind, weight, gamma, sample_weight)
+
+    monkeypatch.setattr(module, "classification_loss", spy)
+    run = train(tiny_options(toy["train"], tmp_path, epochs=3, synth=str(synth_dir), ratio=1.0, synth_weight=0.25,
+                             real_last=1))
+    rows = pd.read_csv(run / "metrics.csv")
+    real = int(rows["train_images"].iloc[-1])
+    assert rows["train_images"].tolist() == [2 * real, 2 * real, real]  # ratio 1 doubles; the last epoch: reals
+    assert any(s == [0.25, 1.0] for s in seen if s)  # synthetic images at 0.25 beside real ones at 1
+    assert (run / "best.pt").exists()
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"real_last": 2, "epochs": 2}, "--real-last 2: the run has 2 epoch"),
+    ({"synth_weight": 0.5, "synth": None, "ratio": None}, "--synth-weight: only mean something with --synth"),
+    ({"synth_filter": "best"}, "--synth-filter: synthetic filter 'best'"),
+    ({"synth_scorer": "x"}, "--synth-scorer scores synthetic images for --synth-filter"),
+    ({"synth_weight": 0.5, "mixup": 0.2}, "--synth-weight with --mixup"),
+    ({"synth_weight": 0.0}, "--synth-weight"),
+])
+def test_synthetic_use_mistakes_are_one_line_before_any_folder(toy, synth_dir, tmp_path, kw, message):
+    from clf.train import train
+
+    base = {"synth": str(synth_dir), "ratio": 1.0, **kw}
+    with pytest.raises(UserError, match=message):
+        train(tiny_options(toy["train"], tmp_path / "out", **base))
+    assert not (tmp_path / "out").exists()
+
+
+def test_cifar_stem_resnet_keeps_a_32px_image_fine_and_trains_and_reloads_by_name(toy, tmp_path):
+    from clf.checkpoint import load_trained
+    from clf.models import create_classifier, data_config
+    from clf.train import train
+
+    m = create_classifier("resnet10_cifar", 3)
+    assert m.forward_features(torch.zeros(1, 3, 32, 32)).shape[-2:] == (4, 4)  # timm's resnet10t: 1 x 1
+    assert data_config(m, "resnet10_cifar", None, False)["size"] == 32
+    run = train(tiny_options(toy["train"], tmp_path, model="resnet10_cifar", aug="crop", epochs=1))
+    tm = load_trained(run)
+    assert type(tm.model).__name__ == "CifarResNet" and tm.label_map.num_classes == 3

@@ -1,0 +1,56 @@
+"""The recommendation line: the best setting synthetic or not, its paired gains, and what it costs."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from experiments.recommend import job_seconds, recommend
+
+
+def _cells(arms: dict[str, list[float]], pretrained=True, seconds=None) -> pd.DataFrame:
+    rows = [{"aug": "basic", "pretrained": pretrained, "ratio": arm, "seed": s, "test_acc": v,
+             "seconds": (seconds or {}).get(arm, 60.0)} for arm, vals in arms.items() for s, v in enumerate(vals)]
+    return pd.DataFrame(rows)
+
+
+PREP = {"train-gan-g0": 540.0, "synth-g0": 30.0, "train-gan-g1": 600.0, "synth-g1": 30.0, "filter-clf": 60.0}
+
+
+def test_a_synthetic_arm_proven_for_every_generator_seed_is_recommended_with_its_gains_and_cost():
+    mix = _cells({"0": [0.50, 0.52, 0.51], "0+balanced_sampler": [0.53, 0.54, 0.52],
+                  "1@ftop0.5/g0": [0.58, 0.59, 0.585], "1@ftop0.5/g1": [0.57, 0.585, 0.58],
+                  "1/g0": [0.60, 0.45, 0.52], "1/g1": [0.51, 0.5, 0.52]},
+                 seconds={"0": 60.0, "1@ftop0.5/g0": 120.0, "1@ftop0.5/g1": 120.0})
+    rec = recommend(mix, "test_acc", PREP)
+    assert rec["synthetic"] and rec["arm"] == "1@ftop0.5" and rec["best_remedy"] == "0+balanced_sampler"
+    line = rec["line"]
+    assert line.startswith("Recommendation (test_acc): use synthetic images — 1@ftop0.5 (aug basic, pretrained)")
+    assert "vs real only g0 +0.0750 [+0.0626, +0.0874], g1 +0.0683 [" in line
+    assert "vs the best remedy (0+balanced_sampler) g0 +0.0550 [" in line
+    assert "GAN + synthetic images 11.0 min per generator" in line  # (540+30+60 + 600+30+60) / 2 s
+    assert "2.0 min per classifier run instead of 1.0 (2.0x)" in line
+
+
+def test_a_gain_that_one_generator_seed_does_not_show_recommends_the_best_real_data_arm():
+    mix = _cells({"0": [0.50, 0.52, 0.51], "0+class_weighted": [0.55, 0.56, 0.55],
+                  "1/g0": [0.60, 0.61, 0.60], "1/g1": [0.50, 0.60, 0.55]})
+    rec = recommend(mix, "test_acc", PREP)
+    assert not rec["synthetic"] and rec["arm"] == "0+class_weighted"
+    assert "no synthetic setting is worth its cost here — train 0+class_weighted (aug basic, pretrained)" in rec["line"]
+    assert "best synthetic arm 1: mean 0.5767" in rec["line"] and "g1 -0.0033 [-0.1153, +0.1087] (not above 0 for every generator seed)" in rec["line"]
+
+
+def test_the_best_setting_wins_across_starts_and_nothing_finished_says_so(tmp_path):
+    mix = pd.concat([_cells({"0": [0.3, 0.31, 0.32], "1": [0.4, 0.41, 0.42]}, pretrained=False),
+                     _cells({"0": [0.50, 0.52, 0.51], "1": [0.50, 0.51, 0.52]}, pretrained=True)])
+    rec = recommend(mix, "test_acc")
+    assert rec["arm"] == "0" and rec["setting"]["pretrained"] is True  # 0.51 pretrained beats scratch's 0.41
+    assert "train real only (aug basic, pretrained), mean 0.5100" in rec["line"]
+    assert recommend(mix.iloc[:0], "test_acc")["arm"] is None
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "train-gan.result.json").write_text(json.dumps({"name": "train-gan", "status": "ok",
+                                                                        "seconds": 12.5}))
+    (tmp_path / "jobs" / "mix-r0-basic-pt-s0.result.json").write_text(json.dumps({"name": "mix-r0-basic-pt-s0",
+                                                                                 "status": "ok", "seconds": 3}))
+    assert job_seconds(tmp_path) == {"train-gan": 12.5}
