@@ -67,6 +67,10 @@ class TrainOptions:
     resume: str | None = None            # a run folder: continue it exactly
 
 
+# What a run made before an option existed trained with: filled in on --resume, so such a run resumes (gen.options'
+# OPTIONS_BEFORE is the same rule for train-gan).
+OPTIONS_BEFORE = {"synth_filter": "none", "synth_scorer": None, "synth_weight": 1.0, "real_last": 0}
+
 # Every numeric option's range (checked by clf.train.check_options, before any folder).
 TRAIN_RANGES = {
     "val_fraction": VAL_FRACTION, "ratio": NON_NEGATIVE, "synth_weight": Range(0, 1, lo_open=True),

@@ -286,7 +286,7 @@ def train(o: TrainOptions) -> Path | None:
     Under DDP the other ranks return None.
     """
     from augment.labels import LabelMap
-    from clf.options import TRAIN_PATHS
+    from clf.options import OPTIONS_BEFORE, TRAIN_PATHS
     from common.atomic import remove_orphans
     from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config
 
@@ -301,7 +301,8 @@ def train(o: TrainOptions) -> Path | None:
         if rank == 0:
             remove_orphans(run_dir)  # temp files of a checkpoint write the kill cut short
         ckpt_path = resume_checkpoint(run_dir)  # an unreadable checkpoint is refused whatever the options say
-        check_same_options(cfg["options"], options_dict(o), ignore=RESUME_IGNORE, paths=TRAIN_PATHS)
+        check_same_options({**OPTIONS_BEFORE, **cfg["options"]}, options_dict(o), ignore=RESUME_IGNORE,
+                           paths=TRAIN_PATHS)
         saved_lm = LabelMap.load(run_dir)
     elif rank > 0 and os.environ.get("SYNTHMIX_RUN_DIR"):  # a DDP worker joins rank 0's run folder
         run_dir = Path(os.environ["SYNTHMIX_RUN_DIR"])

@@ -127,3 +127,20 @@ def test_cifar_stem_resnet_keeps_a_32px_image_fine_and_trains_and_reloads_by_nam
     run = train(tiny_options(toy["train"], tmp_path, model="resnet10_cifar", aug="crop", epochs=1))
     tm = load_trained(run)
     assert type(tm.model).__name__ == "CifarResNet" and tm.label_map.num_classes == 3
+
+
+def test_a_run_from_before_these_options_resumes(toy, tmp_path):
+    import json
+
+    from clf.options import OPTIONS_BEFORE
+    from clf.train import train
+
+    run = train(tiny_options(toy["train"], tmp_path, epochs=1))
+    cfg = json.loads((run / "config.json").read_text())
+    for k in OPTIONS_BEFORE:
+        cfg["options"].pop(k)
+    (run / "config.json").write_text(json.dumps(cfg))
+    train(tiny_options(toy["train"], tmp_path, epochs=1, resume=str(run)))  # no "options differ"
+    with pytest.raises(UserError, match="synth_weight: run has 1.0, now 0.5"):
+        train(tiny_options(toy["train"], tmp_path, epochs=1, resume=str(run), synth=str(run), ratio=1.0,
+                           synth_weight=0.5))
