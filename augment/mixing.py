@@ -84,12 +84,18 @@ def parse_filter(value) -> str:
         f = float(s[len(TOP):] if rank else s)
     except ValueError:
         f = -1.0
-    if rank and 0 < f <= 1:
+    if rank and 0 < f < 1:  # top1 would keep everything: that is none
         return f"{TOP}{f:g}"
     if not rank and 0 < f < 1:
         return f"{f:g}"
     raise UserError(f"synthetic filter {value!r}: use none, a confidence in (0, 1) such as 0.8, or a per-class top "
-                    "fraction in (0, 1] such as top0.5")
+                    "fraction in (0, 1) such as top0.5")
+
+
+def kept_share(filter: str) -> float | None:
+    """The share of each class's pool a rank filter keeps (top0.25 -> 0.25); None for none or a threshold."""
+    f = parse_filter(filter)
+    return float(f[len(TOP):]) if f.startswith(TOP) else None
 
 
 def select_synthetic(scored: pd.DataFrame, filter: str, score_column: str = "score") -> pd.DataFrame:

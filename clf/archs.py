@@ -20,11 +20,22 @@ class CifarResNet(ResNet):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        width = self.conv1.out_channels
+        # timm's plain stem is 64 wide whatever the stage widths; here it is as wide as the first stage, so layer1
+        # needs no 1x1 projection (a narrow net's first block then starts from the stem's own features).
+        width = self.layer1[0].conv1.out_channels
         self.conv1 = nn.Conv2d(kwargs.get("in_chans", 3), width, 3, stride=1, padding=1, bias=False)
+        self.bn1 = type(self.bn1)(width)
+        first = self.layer1[0]
+        if first.downsample is not None:
+            first.conv1 = nn.Conv2d(width, width, 3, stride=1, padding=1, bias=False)
+            first.downsample = None
+        for conv in (self.conv1, first.conv1):
+            nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")  # timm's init for convs
         self.maxpool = nn.Identity()
         for info in self.feature_info:  # every stage now sits 4x finer than timm's stem leaves it
             info["reduction"] = max(1, info["reduction"] // 4)
+            if info["module"] == "act1":
+                info["num_chs"] = width
 
 
 def _cfg(**kwargs) -> dict:
@@ -42,9 +53,9 @@ def _create(variant: str, pretrained: bool, **kwargs) -> CifarResNet:
 
 @register_model
 def resnet10_cifar(pretrained: bool = False, **kwargs) -> CifarResNet:
-    """ResNet-10 (one basic block per stage), widths 32-256: about 76 MMAC at 32 px, for CPU budgets."""
+    """ResNet-10 (one basic block per stage), widths 32-256: about 64 MMAC at 32 px, for CPU budgets."""
     return _create("resnet10_cifar", pretrained, **dict(block=BasicBlock, layers=(1, 1, 1, 1),
-                                                        stem_width=32, channels=(32, 64, 128, 256)), **kwargs)
+                                                        channels=(32, 64, 128, 256)), **kwargs)
 
 
 @register_model

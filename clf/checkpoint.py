@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from augment.labels import LabelMap
@@ -78,3 +79,14 @@ def load_trained(model_path: str | Path, which: str = "auto", device: str | torc
     model.load_state_dict(model_state(ckpt))
     model.eval().to(device)
     return TrainedModel(model, lm, dict(meta["data_config"]), meta, path)
+
+
+class BestFrom(ModelCheckpoint):
+    """Lightning's ModelCheckpoint that considers only epochs from `start` on (`--real-last`'s real-only epochs)."""
+
+    def __init__(self, start: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.start = start
+
+    def _should_skip_saving_checkpoint(self, trainer) -> bool:
+        return trainer.current_epoch < self.start or super()._should_skip_saving_checkpoint(trainer)

@@ -49,7 +49,10 @@ def load_synth(synth: str, label_map: LabelMap, skip_bad: bool, progress: bool, 
                                 "(a classifier trained on the real images) to score the synthetic images")
             # the manifest's paths resolved as load_dataset resolves them (relative to the CSV's folder)
             scores["path"] = [str((manifest.parent / str(p)).resolve()) for p in scores["path"]]
-            df = df.merge(scores, on="path", how="left")
+            df = df.merge(scores.drop_duplicates("path"), on="path", how="left", validate="many_to_one")
+            if df["score"].isna().any():
+                raise UserError(f"--synth-filter {filter}: {manifest} has no score for {int(df['score'].isna().sum())}"
+                                " image(s); score every row, or pass --synth-scorer RUN")
         df = select_synthetic(df, filter).reset_index(drop=True)
     return df.assign(source="synthetic")
 

@@ -102,6 +102,9 @@ def check_synth_use(o: TrainOptions) -> None:
     if o.synth_weight != 1.0 and (o.mixup > 0 or o.cutmix > 0):
         raise UserError("--synth-weight with --mixup/--cutmix: a mixed image is part real, part synthetic, so it has "
                         "no one weight; use one of them")
+    if o.real_last > 0 and o.patience > 0:
+        raise UserError("--real-last with --patience: early stopping could end the run before its real-only epochs; "
+                        "use one of them")
     total = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)[-1].end
     if o.real_last >= total:
         raise UserError(f"--real-last {o.real_last}: the run has {total} epoch(s), so synthetic images would never be "
@@ -213,6 +216,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     from augment.datasets import ManifestDataset, class_weights
     from augment.presets import create_transform
     from clf.curves import trainer_logger
+    from clf.checkpoint import BestFrom
     from clf.data import make_loader, phased_data, real_rows, synthetic_weights
     from clf.freeze import parse_stages
     from clf.module import ClassifierModule, EpochAugmentSeed
@@ -242,8 +246,10 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     monitor = f"val_{o.select}"
     callbacks = []
     if run_dir is not None:
-        ck = ModelCheckpoint(dirpath=str(run_dir), filename="best", monitor=monitor, mode="max", save_top_k=1,
-                             auto_insert_metric_name=False, enable_version_counter=False)
+        # with --real-last, best.pt is chosen among the real-only epochs: the schedule is what the run reports
+        ck = BestFrom(total - o.real_last if o.real_last else 0, dirpath=str(run_dir), filename="best",
+                      monitor=monitor, mode="max", save_top_k=1, auto_insert_metric_name=False,
+                      enable_version_counter=False)
         # Lightning's save_last writes last only when the best improved, so last.pt could hold an early epoch:
         # a second, unmonitored callback overwrites last.pt after every epoch.
         last = ModelCheckpoint(dirpath=str(run_dir), filename="last", monitor=None, save_top_k=1, every_n_epochs=1,

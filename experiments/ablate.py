@@ -332,10 +332,17 @@ def class_counts_of(data: str) -> dict[str, int]:
 
 
 def synth_per_class(cfg: AblationConfig, counts: dict[str, int]) -> int:
-    """Images per class to generate: the grid's largest quota, and (CAS) a set as big as the largest class; a filter
-    axis doubles it, so the filtered sets keep enough to mix."""
+    """Images per class to generate: the grid's largest quota, and (CAS) a set as big as the largest class; a
+    threshold filter doubles it, so the filtered sets keep enough to mix; a rank filter keeping q of each class
+    needs 1/q of it."""
+    import math
+
+    from augment.mixing import kept_share
+
     need = max([*needed_per_class(cfg.ratios, counts).values(), max(counts.values()) if cfg.cas.enabled else 0, 1])
-    return need * (2 if any(f != "none" for f in cfg.filters) else 1)
+    shares = [kept_share(f) for f in cfg.filters if f != "none"]
+    factor = max([2.0 if q is None else 1 / q for q in shares], default=1.0)
+    return math.ceil(need * factor - 1e-9)
 
 
 def _run_prep(job: Job, folder: Path, ex: ExecOptions, echo) -> dict:

@@ -42,12 +42,39 @@ def per_class_long(mix: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["aug", "pretrained", "ratio", "seed", "class", "f1"])
 
 
+def baseline_of(arm: str, arms) -> str:
+    """What an arm is paired against: real only ("0"); a synthetic arm used with a remedy, real only with that remedy
+    ("1+balanced_sampler" -> "0+balanced_sampler") when the grid has it, so its gain is the synthetic images'."""
+    p = parse_arm(arm)
+    with_remedy = arm_label("0", remedy=p["remedy"])
+    return with_remedy if is_synthetic(arm) and p["remedy"] != "none" and with_remedy in set(arms) else "0"
+
+
+def paired_vs_baselines(df: pd.DataFrame, metric: str, setting: list[str], wilcoxon: bool = True) -> pd.DataFrame:
+    """stats.paired_differences with each arm against its own baseline (`baseline_of`), a `baseline` column, and
+    Holm's adjustment over all the rows together."""
+    arms = list(dict.fromkeys(df["ratio"].astype(str)))
+    groups: dict[str, list[str]] = {}
+    for a in arms:
+        if a != "0":
+            groups.setdefault(baseline_of(a, arms), []).append(a)
+    parts = [stats.paired_differences(df[df["ratio"].astype(str).isin([*members, base])], metric, setting=setting,
+                                      baseline=base, wilcoxon=wilcoxon).assign(baseline=base)
+             for base, members in groups.items()]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return stats.paired_differences(df, metric, setting=setting, wilcoxon=wilcoxon).assign(baseline="0")
+    out = pd.concat(parts, ignore_index=True)
+    out["p_holm"] = stats.holm(out["p_value"].tolist())
+    return out
+
+
 def per_class_gain(mix: pd.DataFrame, counts: dict[str, int]) -> pd.DataFrame:
-    """Paired per-class F1 gain vs ratio 0 (same seed and setting), with each class's real training count."""
+    """Paired per-class F1 gain vs each arm's baseline (same seed and setting), with each class's real count."""
     long = per_class_long(mix)
     if long.empty:
         return pd.DataFrame(columns=[*SETTING, "class", "ratio", "n_pairs", "mean_diff", "ci_lo", "ci_hi", "count"])
-    gain = stats.paired_differences(long, "f1", setting=[*SETTING, "class"], wilcoxon=False)
+    gain = paired_vs_baselines(long, "f1", setting=[*SETTING, "class"], wilcoxon=False)
     return gain.assign(count=gain["class"].map(lambda c: counts.get(str(c), np.nan)))
 
 

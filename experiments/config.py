@@ -230,7 +230,8 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
         raise UserError(f"config grid.synth_remedy {synth_remedies}: use any of {', '.join(REMEDIES)} (none: the "
                         "synthetic images alone)")
     weights = _unique([weight_label(w) for w in _as_list(grid.get("weight", [1]))])
-    shortest = min(int(clf.recipe(p)["epochs"]) for p in (True, False))
+    _check_scratch(clf.scratch)
+    shortest = min(int(clf.recipe(p)["epochs"]) for p in pretrained)
     real_lasts = _unique([_epochs(v, shortest) for v in _as_list(grid.get("real_last", [0]))])
     gan_seeds = _seeds(grid["gan_seeds"]) if grid.get("gan_seeds") is not None else None
     if gan_seeds == []:
@@ -245,12 +246,6 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
         cas.pretrained = _as_bool(cas.pretrained, "cas.pretrained")
     if fid.real not in ("train", "test"):
         raise UserError(f"config fid.real {fid.real!r}: use train or test")
-    if clf.scratch is not None:
-        if not isinstance(clf.scratch, dict) or set(clf.scratch) - {"model", "epochs", "size", "options"}:
-            raise UserError("config classifier.scratch: a mapping of model, epochs, size and options (the "
-                            "from-scratch cells' recipe), e.g. {model: resnet10_cifar, epochs: 40}")
-        if not isinstance(clf.scratch.get("options", {}), dict):
-            raise UserError("config classifier.scratch.options: expected a mapping of train options")
     if clf.pretrained_weights not in PRETRAINED_WEIGHTS:
         raise UserError(f"config classifier.pretrained_weights {clf.pretrained_weights!r}: use "
                         f"{' or '.join(PRETRAINED_WEIGHTS)}")
@@ -274,6 +269,23 @@ def filter_label(v) -> str:
     except UserError:
         raise UserError(f"config grid.filter {v!r}: use none, a probability between 0 and 1 (e.g. 0.8), or a "
                         "per-class top fraction (e.g. top0.5); e.g. [none, 0.8, top0.5]") from None
+
+
+def _check_scratch(scratch) -> None:
+    """classifier.scratch: {model: str, epochs: int >= 1, size: int, options: mapping}, any of them."""
+    if scratch is None:
+        return
+    if not isinstance(scratch, dict) or set(scratch) - {"model", "epochs", "size", "options"}:
+        raise UserError("config classifier.scratch: a mapping of model, epochs, size and options (the "
+                        "from-scratch cells' recipe), e.g. {model: resnet10_cifar, epochs: 40}")
+    if "model" in scratch and not isinstance(scratch["model"], str):
+        raise UserError(f"config classifier.scratch.model {scratch['model']!r}: a timm model name")
+    for key, lo in (("epochs", 1), ("size", 16)):
+        v = scratch.get(key)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
+            raise UserError(f"config classifier.scratch.{key} {v!r}: a whole number, at least {lo}")
+    if not isinstance(scratch.get("options", {}), dict):
+        raise UserError("config classifier.scratch.options: expected a mapping of train options")
 
 
 def weight_label(v) -> str:

@@ -68,12 +68,14 @@ def _per_seed(ok: pd.DataFrame, metric: str, setting: tuple, arms: list[str], ba
     return ", ".join(parts)
 
 
-def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None = None) -> dict:
+def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None = None, generators: int = 1) -> dict:
     """{'line', 'setting', 'arm', 'synthetic', ...}: the best setting by `metric` under RULE, with its gains and cost.
 
     `mix` is the finished mix cells (analysis.load_results, kind mix), `seconds` the preparation jobs' wall times.
     """
     seconds = seconds or {}
+    if metric not in mix or mix.empty:
+        return {"line": f"Recommendation ({metric}): none — no finished cells.", "arm": None}
     ok = mix.dropna(subset=[metric])
     if ok.empty:
         return {"line": f"Recommendation ({metric}): none — no finished cells.", "arm": None}
@@ -90,15 +92,16 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
                 "best_real": best_real}
         synth = arms[[is_synthetic(a) for a in arms.index]]
         # each treatment (an arm without its generator seed) judged by its weakest generator seed against best_real
-        proven = []
-        for treat, members in pd.Series(synth.index, index=synth.index).groupby(
-                [treatment_of(a) for a in synth.index], sort=False):
-            diffs = {a: _pairs(ok, metric, setting, a, best_real) for a in members}
-            lows = [stats.mean_ci(d)["ci_lo"] for d in diffs.values()]
+        proven, by_treatment = [], {}
+        for a in synth.index:
+            by_treatment.setdefault(treatment_of(a), []).append(a)
+        for treat, members in by_treatment.items():
+            lows = [stats.mean_ci(_pairs(ok, metric, setting, a, best_real))["ci_lo"] for a in members]
             mean = float(np.mean([synth[a] for a in members]))
-            cand.setdefault("treatments", []).append((treat, mean, list(members)))
-            if lows and all(lo == lo and lo > 0 for lo in lows):
-                proven.append((mean, treat, list(members)))
+            cand.setdefault("treatments", []).append((treat, mean, members))
+            # every generator seed finished and above the best real-data arm (a missing seed proves nothing)
+            if len(members) >= generators and all(lo == lo and lo > 0 for lo in lows):
+                proven.append((mean, treat, members))
         if proven:
             mean, treat, members = max(proven)
             cand.update(arm=treat, mean=mean, synthetic=True, members=members)
@@ -122,11 +125,15 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
     def cost(arms: list[str]) -> str:
         """GAN + synth (+ filter classifier) per generator, and the extra training per run over real only."""
         tags = sorted({_gan_tag(a) for a in arms})
-        prep = [seconds.get(f"train-gan{t}", math.nan) + seconds.get(f"synth{t}", math.nan) for t in tags]
-        if any(parse_arm(a)["filter"] != "none" for a in arms):
-            prep = [p + seconds.get("filter-clf", 0.0) for p in prep]
-        text = f"GAN + synthetic images {np.nanmean(prep) / 60:.1f} min per generator" if not all(
-            math.isnan(p) for p in prep) else "GAN + synthetic images: time not recorded"
+        jobs = ["train-gan", "synth"] + (["filter-clf"] if any(parse_arm(a)["filter"] != "none" for a in arms) else [])
+        timed = [j for j in jobs if any(f"{j}{t}" in seconds or j in seconds for t in tags)]
+        prep = [sum(seconds.get(f"{j}{t}", seconds.get(j, 0.0)) for j in timed) for t in tags]
+        if timed:
+            text = f"{' + '.join(timed)} {np.mean(prep) / 60:.1f} min per generator"
+            missing = [j for j in jobs if j not in timed]
+            text += f" ({', '.join(missing)}: not timed here, e.g. a given gan.run)" if missing else ""
+        else:
+            text = "GAN and synthetic images: not timed here (a given gan.run / gan.synth)"
         if time_of is not None:
             t_arm = float(np.mean([time_of.get((*best["setting"], a), math.nan) for a in arms]))
             t_real = float(time_of.get((*best["setting"], "0"), math.nan))

@@ -16,7 +16,7 @@ from common.atomic import atomic_path, write_json, write_text  # noqa: E402
 from experiments import stats  # noqa: E402
 from experiments.prepared import generators  # noqa: E402
 from experiments.analysis import (SETTING, against_best_remedy, is_synthetic, load_results,  # noqa: E402
-                                  per_class_gain, size_correlation, treatment_of)
+                                  paired_vs_baselines, per_class_gain, size_correlation, treatment_of)
 from experiments.config import VERDICT_METRICS, AblationConfig  # noqa: E402
 from experiments.grid import arms  # noqa: E402
 
@@ -36,7 +36,7 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     summary = stats.summarize(mix, by=[*SETTING, "ratio"], metrics=metrics)
     summary = summary.sort_values(by=[*SETTING, "ratio"], key=lambda s: s.map(order) if s.name == "ratio" else s,
                                   kind="stable")
-    paired = {m: stats.paired_differences(mix, m, setting=SETTING) for m in METRICS if m in mix}
+    paired = {m: paired_vs_baselines(mix, m, setting=SETTING) for m in METRICS if m in mix}
     metric = cfg.metric if cfg.metric in paired else "test_acc"
     empty = pd.DataFrame(columns=["ratio", "mean_diff"])
     synthetic = paired.get(metric, empty)
@@ -51,7 +51,7 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     quality = {label: generator_quality(g) for label, g in generators(prepared).items()}
     from experiments.recommend import job_seconds, recommend
 
-    rec = recommend(mix, metric, job_seconds(folder))
+    rec = recommend(mix, metric, job_seconds(folder), generators=len(cfg.gan_seeds or [None]))
 
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
@@ -279,10 +279,13 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
             else "No finished cells.", ""]
 
     for m, p in paired.items():
-        out += [f"## Paired difference vs ratio 0: {m}", ""]
-        rows = [[r["aug"], _pt(r["pretrained"]), r["ratio"], r["n_pairs"], _ci(r, "mean_diff", sign=True),
-                 _p(r["p_value"]), _p(r["p_wilcoxon"]), _p(r["p_holm"])] for _, r in p.iterrows()]
-        out += [_table(["aug", "pretrained", "ratio", "pairs", "mean diff [95% CI]", "p (paired t)",
+        out += [f"## Paired difference vs ratio 0: {m}", "",
+                "Each arm against real only (`0`); a synthetic arm used with a remedy (`1+balanced_sampler`) against "
+                "real only with that remedy, so the difference is the synthetic images'.", ""]
+        rows = [[r["aug"], _pt(r["pretrained"]), r["ratio"], r.get("baseline", "0"), r["n_pairs"],
+                 _ci(r, "mean_diff", sign=True), _p(r["p_value"]), _p(r["p_wilcoxon"]), _p(r["p_holm"])]
+                for _, r in p.iterrows()]
+        out += [_table(["aug", "pretrained", "ratio", "vs", "pairs", "mean diff [95% CI]", "p (paired t)",
                         "p (Wilcoxon)", "p (Holm)"], rows) if rows else "No pairs.", ""]
 
     for m, p in (vs_remedy or {}).items():

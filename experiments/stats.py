@@ -108,7 +108,8 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     return out
 
 
-VERDICT_RULE = ("helped: the synthetic setting with the largest paired mean difference against ratio 0 (real only) "
+VERDICT_RULE = ("helped: the synthetic setting with the largest paired mean difference against ratio 0 (real only; "
+                "a setting that uses a remedy with its synthetic images: real only with that remedy) "
                 "has a 95% CI entirely above 0; hurt: even that best setting has a CI entirely below 0; otherwise no "
                 "measurable difference. With several generator seeds the generator is part of the treatment: a "
                 "setting counts only as strongly as its weakest generator seed (the seed with the lowest CI bound). "

@@ -44,9 +44,9 @@ def test_rank_filter_keeps_each_class_best_scored_share_and_the_threshold_may_ke
     hard = df.assign(score=df["score"].where(df["label"] != "red", df["score"] / 100))
     assert select_synthetic(hard, "0.5")["label"].value_counts().get("red", 0) == 0
     assert select_synthetic(hard, "top0.5")["label"].value_counts()["red"] == 5
-    assert [parse_filter(v) for v in ("none", None, 0.8, "0.80", "TOP0.5", "top1")] == [
-        "none", "none", "0.8", "0.8", "top0.5", "top1"]
-    for bad in ("top0", "top1.5", "1", "0", "best", "topx"):
+    assert [parse_filter(v) for v in ("none", None, 0.8, "0.80", "TOP0.5", "top0.25")] == [
+        "none", "none", "0.8", "0.8", "top0.5", "top0.25"]
+    for bad in ("top0", "top1", "top1.5", "1", "0", "best", "topx"):
         with pytest.raises(UserError, match="synthetic filter"):
             parse_filter(bad)
     with pytest.raises(UserError, match="no score column; pass --synth-scorer"):
@@ -96,7 +96,8 @@ def test_real_last_trains_its_epochs_on_real_images_only_and_the_weight_reaches_
     real = int(rows["train_images"].iloc[-1])
     assert rows["train_images"].tolist() == [2 * real, 2 * real, real]  # ratio 1 doubles; the last epoch: reals
     assert any(s == [0.25, 1.0] for s in seen if s)  # synthetic images at 0.25 beside real ones at 1
-    assert (run / "best.pt").exists()
+    # best.pt is chosen among the real-only epochs: the schedule the run reports is the one it names
+    assert torch.load(run / "best.pt", weights_only=False)["epoch"] == 2
 
 
 @pytest.mark.parametrize("kw, message", [
@@ -106,6 +107,7 @@ def test_real_last_trains_its_epochs_on_real_images_only_and_the_weight_reaches_
     ({"synth_scorer": "x"}, "--synth-scorer scores synthetic images for --synth-filter"),
     ({"synth_weight": 0.5, "mixup": 0.2}, "--synth-weight with --mixup"),
     ({"synth_weight": 0.0}, "--synth-weight"),
+    ({"real_last": 1, "patience": 2}, "--real-last with --patience"),
 ])
 def test_synthetic_use_mistakes_are_one_line_before_any_folder(toy, synth_dir, tmp_path, kw, message):
     from clf.train import train

@@ -231,6 +231,9 @@ def test_synth_count_covers_largest_ratio_balance_cas_and_filters(setup):
     assert synth_per_class(load_config(config(grid={"ratios": [0, 2], "seeds": [0, 1, 2]})), counts) == 20
     assert synth_per_class(load_config(config(grid={"ratios": [0, 2], "filter": [None, 0.5], "seeds": [0, 1, 2]})),
                            counts) == 40
+    # a rank filter keeps a known share: top0.25 of 80 is the 20 ratio 2 draws (a threshold's share is unknown: 2x)
+    assert synth_per_class(load_config(config(grid={"ratios": [0, 2], "filter": ["top0.25", "top0.5"],
+                                                    "seeds": [0, 1, 2]})), counts) == 80
 
 
 def test_config_refuses_unknown_and_owned_options_at_load(setup):
@@ -504,4 +507,4 @@ def test_synthetic_use_axes_reach_the_cells_and_the_report_ends_with_a_recommend
     assert summary.rstrip().splitlines()[-3].startswith("**Recommendation (test_acc): use synthetic images — 1")
     assert "vs the best remedy (0+class_weighted)" in summary and "Filter top 0.5 per class: kept 16/32" in summary
     assert lines[-len(rep["recommendation"]["lines"]):][0].startswith("[ablate] Recommendation (test_acc): use")
-    assert lines[-1].startswith("[ablate]   cost: GAN + synthetic images")
+    assert lines[-1].startswith("[ablate]   cost: train-gan + synth + filter-clf ")

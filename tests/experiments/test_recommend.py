@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from experiments.recommend import job_seconds, recommend
 
@@ -28,7 +29,7 @@ def test_a_synthetic_arm_proven_for_every_generator_seed_is_recommended_with_its
     assert line.startswith("Recommendation (test_acc): use synthetic images — 1@ftop0.5 (aug basic, pretrained)")
     assert "vs real only g0 +0.0750 [+0.0626, +0.0874], g1 +0.0683 [" in line
     assert "vs the best remedy (0+balanced_sampler) g0 +0.0550 [" in line
-    assert "GAN + synthetic images 11.0 min per generator" in line  # (540+30+60 + 600+30+60) / 2 s
+    assert "train-gan + synth + filter-clf 11.0 min per generator" in line  # (540+30+60 + 600+30+60) / 2 s
     assert "2.0 min per classifier run instead of 1.0 (2.0x)" in line
 
 
@@ -48,9 +49,30 @@ def test_the_best_setting_wins_across_starts_and_nothing_finished_says_so(tmp_pa
     assert rec["arm"] == "0" and rec["setting"]["pretrained"] is True  # 0.51 pretrained beats scratch's 0.41
     assert "train real only (aug basic, pretrained), mean 0.5100" in rec["line"]
     assert recommend(mix.iloc[:0], "test_acc")["arm"] is None
+    assert recommend(pd.DataFrame(columns=["aug", "pretrained", "ratio", "seed"]), "test_acc")["arm"] is None
+    one = _cells({"0": [0.50, 0.52, 0.51], "1": [0.60, 0.61, 0.62]})  # one synthetic arm, one generator
+    rec = recommend(one, "test_acc", {"synth": 30.0})
+    assert rec["arm"] == "1" and "synth 0.5 min per generator (train-gan: not timed here" in rec["line"]
+    # a generator seed without finished cells proves nothing: the other seed's gain is not enough
+    assert not recommend(_cells({"0": [0.50, 0.52, 0.51], "1/g0": [0.60, 0.61, 0.62]}), "test_acc",
+                         generators=2)["synthetic"]
     (tmp_path / "jobs").mkdir()
     (tmp_path / "jobs" / "train-gan.result.json").write_text(json.dumps({"name": "train-gan", "status": "ok",
                                                                         "seconds": 12.5}))
     (tmp_path / "jobs" / "mix-r0-basic-pt-s0.result.json").write_text(json.dumps({"name": "mix-r0-basic-pt-s0",
                                                                                  "status": "ok", "seconds": 3}))
     assert job_seconds(tmp_path) == {"train-gan": 12.5}
+
+
+def test_a_synthetic_arm_used_with_a_remedy_is_paired_with_that_remedy_on_real_images():
+    from experiments.analysis import paired_vs_baselines
+
+    mix = _cells({"0": [0.50, 0.52, 0.51], "0+balanced_sampler": [0.60, 0.62, 0.61],
+                  "1+balanced_sampler": [0.61, 0.63, 0.62], "1": [0.55, 0.57, 0.56], "1+class_weighted": [0.5] * 3})
+    p = paired_vs_baselines(mix, "test_acc", ["aug", "pretrained"]).set_index("ratio")
+    # the sampler's +0.10 is not the synthetic images': with it, they add +0.01
+    assert p.loc["1+balanced_sampler", "baseline"] == "0+balanced_sampler"
+    assert p.loc["1+balanced_sampler", "mean_diff"] == pytest.approx(0.01)
+    assert p.loc["1", "baseline"] == "0" and p.loc["1", "mean_diff"] == pytest.approx(0.05)
+    assert p.loc["1+class_weighted", "baseline"] == "0"  # no real-only class-weighted arm to pair with
+    assert p.loc["0+balanced_sampler", "baseline"] == "0"
