@@ -16,9 +16,12 @@ def classification_loss(logits: torch.Tensor, targets: torch.Tensor, kind: str =
                         weight: torch.Tensor | None = None, gamma: float = 2.0,
                         sample_weight: torch.Tensor | None = None) -> torch.Tensor:
     """`ce` or `focal` on soft targets; `weight` per class, `sample_weight` per image (a weighted mean over the
-    batch). Focal is hand-written: timm and torchvision only ship the binary one."""
+    batch, normalised by the weights' sum as torch's class weights are). Focal is hand-written: timm and
+    torchvision only ship the binary one."""
     logits = logits.float()
     if kind == "ce":
+        if sample_weight is None:  # torch's own mean, bit for bit what runs before sample weights computed
+            return F.cross_entropy(logits, targets, weight=weight)
         per = F.cross_entropy(logits, targets, weight=weight, reduction="none")
     else:
         logp = F.log_softmax(logits, dim=1)
