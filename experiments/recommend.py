@@ -81,7 +81,7 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
         return {"line": f"Recommendation ({metric}): none — no finished cells.", "arm": None}
     means = ok.groupby([*SETTING, "ratio"], sort=False)[metric].mean()
     time_of = ok.groupby([*SETTING, "ratio"], sort=False)["seconds"].mean() if "seconds" in ok else None
-    best = None
+    best, candidates = None, []
     for setting, g in means.groupby(level=list(range(len(SETTING))), sort=False):
         arms = g.droplevel(list(range(len(SETTING))))
         real = arms[[not is_synthetic(a) for a in arms.index]]
@@ -105,6 +105,7 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
         if proven:
             mean, treat, members = max(proven)
             cand.update(arm=treat, mean=mean, synthetic=True, members=members)
+        candidates.append(cand)
         if best is None or cand["mean"] > best["mean"]:
             best = cand
     if best is None:
@@ -149,7 +150,10 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
         parts = [f"{head}use synthetic images — {best['arm']} ({where}), mean {best['mean']:.4f}", *gains(members),
                  f"cost: {cost(members)}"]
     else:
-        parts = [f"{head}no synthetic setting is worth its cost here — train "
+        pays_elsewhere = any(c["synthetic"] for c in candidates if c is not best)
+        verdict = "the best setting uses no synthetic images" if pays_elsewhere else \
+            "no synthetic setting is worth its cost here"
+        parts = [f"{head}{verdict} — train "
                  f"{'real only' if best['arm'] == '0' else best['arm']} ({where}), mean {best['mean']:.4f}",
                  *(gains([best["arm"]]) if best["arm"] != "0" else [])]
         treatments = best.get("treatments") or []
@@ -158,6 +162,13 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
             parts += [f"best synthetic arm {treat}: mean {mean:.4f}, vs {best['best_real']} "
                       f"{_per_seed(ok, metric, best['setting'], members, best['best_real'])} (not above 0 for every "
                       "generator seed)", f"its cost: {cost(members)}"]
+    # a setting the user may be held to (no pretrained weights: CPU-only grading) where synthetic images do pay
+    for other in candidates:
+        if other is not best and other["synthetic"]:
+            o = dict(zip(SETTING, other["setting"]))
+            gains_o = _per_seed(ok, metric, other["setting"], other["members"], other["best_real"])
+            parts.append(f"{'pretrained' if o['pretrained'] else 'from scratch'} (aug {o['aug']}) synthetic images do "
+                         f"pay: {other['arm']}, mean {other['mean']:.4f}, vs {other['best_real']} {gains_o}")
     line = "; ".join(parts) + "."
     return {"line": line, "lines": parts, "rule": RULE, "setting": setting, "arm": best["arm"], "synthetic": best["synthetic"],
             "mean": best["mean"], "best_remedy": best_remedy}
