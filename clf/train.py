@@ -236,9 +236,10 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     train_dl = make_loader(frames.train, lm, weights=synthetic_weights(frames.train, o.synth_weight), **loader)
     val_dl = make_loader(frames.val, lm, eval_tf, o.batch_size, False, workers, pin=pin)
     data = {"train_dataloaders": train_dl, "val_dataloaders": val_dl}
+    real_from = total - o.real_last  # the first real-only epoch (total: none)
     if o.real_last > 0:
         real_dl = make_loader(real_rows(frames.train), lm, **loader)
-        data = {"datamodule": phased_data(train_dl, real_dl, val_dl, total - o.real_last)}
+        data = {"datamodule": phased_data(train_dl, real_dl, val_dl, real_from)}
     cw = None
     if o.class_weighted:
         cw = class_weights(ManifestDataset(frames.train, lm).targets, lm.num_classes)
@@ -247,7 +248,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     callbacks = []
     if run_dir is not None:
         # with --real-last, best.pt is chosen among the real-only epochs: the schedule is what the run reports
-        ck = BestFrom(total - o.real_last if o.real_last else 0, dirpath=str(run_dir), filename="best",
+        ck = BestFrom(real_from if o.real_last else 0, dirpath=str(run_dir), filename="best",
                       monitor=monitor, mode="max", save_top_k=1, auto_insert_metric_name=False,
                       enable_version_counter=False)
         # Lightning's save_last writes last only when the best improved, so last.pt could hold an early epoch:
