@@ -156,7 +156,7 @@ def from_csv(csv: str | Path, image_root: str | Path | None = None, path_col: st
         df["label_id"] = ids
     if "source" in t.columns:
         df["source"] = [s or "real" for s in t["source"]]
-    for extra in ("gan_run", "checkpoint", "seed"):
+    for extra in ("gan_run", "checkpoint", "seed", "score"):  # what `synth` and its scorer wrote
         if extra in t.columns:
             df[extra] = t[extra].values
     df.attrs["empty_classes"] = []

@@ -42,14 +42,11 @@ def load_synth(synth: str, label_map: LabelMap, skip_bad: bool, progress: bool, 
             from clf.predict import score_manifest
 
             df = score_manifest(df, scorer)
+        elif "score" not in df:
+            raise UserError(f"--synth-filter {filter}: {manifest} has no score column; pass --synth-scorer RUN "
+                            "(a classifier trained on the real images) to score the synthetic images")
         else:
-            scores = pd.read_csv(manifest, usecols=lambda c: c in ("path", "score"))
-            if "score" not in scores:
-                raise UserError(f"--synth-filter {filter}: {manifest} has no score column; pass --synth-scorer RUN "
-                                "(a classifier trained on the real images) to score the synthetic images")
-            # the manifest's paths resolved as load_dataset resolves them (relative to the CSV's folder)
-            scores["path"] = [str((manifest.parent / str(p)).resolve()) for p in scores["path"]]
-            df = df.merge(scores.drop_duplicates("path"), on="path", how="left", validate="many_to_one")
+            df["score"] = pd.to_numeric(df["score"], errors="coerce")  # the CSV's cells are text
             if df["score"].isna().any():
                 raise UserError(f"--synth-filter {filter}: {manifest} has no score for {int(df['score'].isna().sum())}"
                                 " image(s); score every row, or pass --synth-scorer RUN")

@@ -42,30 +42,33 @@ def _gan_tag(arm: str) -> str:
     return "" if g is None else f"-g{g}"
 
 
-def _pairs(mix: pd.DataFrame, metric: str, setting: tuple, arm: str, baseline: str) -> np.ndarray:
-    """Paired differences arm - baseline on seed within one setting."""
-    same = (mix[SETTING] == pd.Series(dict(zip(SETTING, setting)))).all(axis=1)
-    part = mix.loc[same, ["seed", "ratio", metric]].dropna()
-    a = part[part["ratio"] == arm].set_index("seed")[metric]
-    b = part[part["ratio"] == baseline].set_index("seed")[metric]
-    common = a.index.intersection(b.index)
-    return (a.loc[common] - b.loc[common]).to_numpy(dtype=float)
+class _Paired:
+    """Paired differences (stats.paired_differences) of every arm against a baseline arm, computed once per baseline."""
 
+    def __init__(self, mix: pd.DataFrame, metric: str):
+        self.mix, self.metric, self.tables = mix, metric, {}
 
-def _ci_text(d: np.ndarray) -> str:
-    c = stats.mean_ci(d)
-    if c["n"] == 0:
-        return "not measured"
-    if math.isnan(c["ci_lo"]):
-        return f"{c['mean']:+.4f} (one pair, no CI)"
-    return f"{c['mean']:+.4f} [{c['ci_lo']:+.4f}, {c['ci_hi']:+.4f}]"
+    def row(self, setting: tuple, arm: str, baseline: str) -> dict:
+        """{'n_pairs', 'mean_diff', 'ci_lo', 'ci_hi', ...} of arm - baseline on seed within one setting."""
+        if baseline not in self.tables:
+            self.tables[baseline] = stats.paired_differences(self.mix, self.metric, SETTING, baseline=baseline,
+                                                             wilcoxon=False).set_index([*SETTING, "ratio"])
+        table = self.tables[baseline]
+        key = (*setting, arm)
+        return table.loc[key].to_dict() if key in table.index else {"n_pairs": 0, "ci_lo": math.nan}
 
+    def ci_text(self, setting: tuple, arm: str, baseline: str) -> str:
+        r = self.row(setting, arm, baseline)
+        if not r["n_pairs"]:
+            return "not measured"
+        if math.isnan(r["ci_lo"]):
+            return f"{r['mean_diff']:+.4f} (one pair, no CI)"
+        return f"{r['mean_diff']:+.4f} [{r['ci_lo']:+.4f}, {r['ci_hi']:+.4f}]"
 
-def _per_seed(ok: pd.DataFrame, metric: str, setting: tuple, arms: list[str], baseline: str) -> str:
-    """Paired gains of an arm's generator seeds over `baseline`: 'g0 +0.02 [+0.01, +0.03], g1 ...'."""
-    parts = [(_gan_tag(a).lstrip("-") + " " if _gan_tag(a) else "") + _ci_text(_pairs(ok, metric, setting, a, baseline))
-             for a in arms]
-    return ", ".join(parts)
+    def per_seed(self, setting: tuple, arms: list[str], baseline: str) -> str:
+        """Paired gains of an arm's generator seeds over `baseline`: 'g0 +0.02 [+0.01, +0.03], g1 ...'."""
+        return ", ".join((_gan_tag(a).lstrip("-") + " " if _gan_tag(a) else "") + self.ci_text(setting, a, baseline)
+                         for a in arms)
 
 
 def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None = None, generators: int = 1) -> dict:
@@ -79,6 +82,7 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
     ok = mix.dropna(subset=[metric])
     if ok.empty:
         return {"line": f"Recommendation ({metric}): none — no finished cells.", "arm": None}
+    paired = _Paired(ok, metric)
     means = ok.groupby([*SETTING, "ratio"], sort=False)[metric].mean()
     time_of = ok.groupby([*SETTING, "ratio"], sort=False)["seconds"].mean() if "seconds" in ok else None
     best, candidates = None, []
@@ -96,7 +100,7 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
         for a in synth.index:
             by_treatment.setdefault(treatment_of(a), []).append(a)
         for treat, members in by_treatment.items():
-            lows = [stats.mean_ci(_pairs(ok, metric, setting, a, best_real))["ci_lo"] for a in members]
+            lows = [paired.row(setting, a, best_real)["ci_lo"] for a in members]
             mean = float(np.mean([synth[a] for a in members]))
             cand.setdefault("treatments", []).append((treat, mean, members))
             # every generator seed finished and above the best real-data arm (a missing seed proves nothing)
@@ -118,9 +122,9 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
     best_remedy = max(remedies, key=lambda a: means.loc[(*best["setting"], a)]) if remedies else None
 
     def gains(arms: list[str]) -> list[str]:
-        parts = [f"vs real only {_per_seed(ok, metric, best['setting'], arms, real_only_base)}"]
+        parts = [f"vs real only {paired.per_seed(best['setting'], arms, real_only_base)}"]
         if best_remedy and best_remedy not in arms:
-            parts.append(f"vs the best remedy ({best_remedy}) {_per_seed(ok, metric, best['setting'], arms, best_remedy)}")
+            parts.append(f"vs the best remedy ({best_remedy}) {paired.per_seed(best['setting'], arms, best_remedy)}")
         return parts
 
     def cost(arms: list[str]) -> str:
@@ -160,13 +164,13 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
         if treatments:
             treat, mean, members = max(treatments, key=lambda t: t[1])
             parts += [f"best synthetic arm {treat}: mean {mean:.4f}, vs {best['best_real']} "
-                      f"{_per_seed(ok, metric, best['setting'], members, best['best_real'])} (not above 0 for every "
+                      f"{paired.per_seed(best['setting'], members, best['best_real'])} (not above 0 for every "
                       "generator seed)", f"its cost: {cost(members)}"]
     # a setting the user may be held to (no pretrained weights: CPU-only grading) where synthetic images do pay
     for other in candidates:
         if other is not best and other["synthetic"]:
             o = dict(zip(SETTING, other["setting"]))
-            gains_o = _per_seed(ok, metric, other["setting"], other["members"], other["best_real"])
+            gains_o = paired.per_seed(other["setting"], other["members"], other["best_real"])
             parts.append(f"{'pretrained' if o['pretrained'] else 'from scratch'} (aug {o['aug']}) synthetic images do "
                          f"pay: {other['arm']}, mean {other['mean']:.4f}, vs {other['best_real']} {gains_o}")
     line = "; ".join(parts) + "."

@@ -53,6 +53,21 @@ def test_rank_filter_keeps_each_class_best_scored_share_and_the_threshold_may_ke
         _frames(toy, synth_dir, ratio=1.0, balance=False, synth_filter="top0.5")
 
 
+def test_manifest_scores_rank_as_numbers_not_as_their_text(toy, synth_dir, tmp_path):
+    folder, df = _scored_synth(synth_dir, tmp_path)
+    # each class's worst image scores 1e-05: as text "1e-05" would outrank "0.9"
+    df["score"] = df["score"].where(df["score"] > 0, 1e-5)
+    df.to_csv(folder / "manifest.csv", index=False)
+    assert "1e-05" in (folder / "manifest.csv").read_text()
+    f = _frames(toy, folder, ratio=1.0, balance=False, synth_filter="top0.1")
+    syn = f.train[f.train["source"] == "synthetic"]
+    assert set(map(str, syn["path"])) == {str(p) for p in df[df["score"] == 0.9]["path"]}
+    df.loc[0, "score"] = None  # an unscored row is refused, not ranked last
+    df.to_csv(folder / "manifest.csv", index=False)
+    with pytest.raises(UserError, match="no score for 1 image"):
+        _frames(toy, folder, ratio=1.0, balance=False, synth_filter="top0.1")
+
+
 def test_scorer_run_scores_the_pool_with_its_own_classes(toy, synth_dir, trained_run):
     f = _frames(toy, synth_dir, ratio=1.0, balance=False, synth_filter="top0.5", synth_scorer=str(trained_run))
     syn = f.train[f.train["source"] == "synthetic"]
