@@ -232,8 +232,9 @@ def _flat(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def check_same_options(saved: dict, new: dict, ignore: tuple[str, ...] = (), paths: tuple[str, ...] = ()) -> None:
-    """Refuse to resume when options differ (mimicry's rule), naming every difference.
+def check_same_options(saved: dict, new: dict, ignore: tuple[str, ...] = (), paths: tuple[str, ...] = (),
+                       action: str = "resume") -> None:
+    """Refuse to resume (or another `action`) when options differ (mimicry's rule), naming every difference.
 
     `paths` (dotted keys) are compared resolved: `--data data/x` and `--data /abs/data/x` are the same option.
     """
@@ -248,5 +249,5 @@ def check_same_options(saved: dict, new: dict, ignore: tuple[str, ...] = (), pat
              for k in sorted(set(saved) | set(new))
              if k not in ignore and k.split(".")[0] not in ignore and saved.get(k) != new.get(k)]
     if diffs:
-        raise UserError("cannot resume: options differ from the run's config.json (" + "; ".join(diffs)
+        raise UserError(f"cannot {action}: options differ from the run's config.json (" + "; ".join(diffs)
                         + "); drop the changed options or start a new run")

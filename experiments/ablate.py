@@ -5,6 +5,8 @@ folder without being told its number):
 
     config.json        options + the resolved config (a changed config is refused on re-entry, except values
                        added to the grid's axes under --resume: only the new cells run)
+                       (`--reuse FOLDER` starts a variant config from another ablation's folder instead:
+                       experiments/reuse.py)
     prepared.json      data paths, class counts, GAN run, synth folder(s), FID/KID, filter kept/generated
     gan/ synth/        the generator and its images when the config asks to train one (cached)
     filter_clf/ synth-f<p>/   with a filter axis: the real-data classifier, and each filtered manifest
@@ -36,7 +38,8 @@ from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_r
 from experiments.grid import build_cells, parse_shard, shard_indexed
 from experiments.jobs import Job, brief, shown, varying_keys, write_job
 from experiments.prepared import generators, synth_folders
-from experiments.records import cell_row, finished_ids, read_records, write_results_csv
+from experiments.records import WORK, cell_row, finished_ids, has_work, read_records, write_results_csv
+from experiments.reuse import adopt, check_reusable
 
 
 @dataclass
@@ -46,6 +49,7 @@ class AblateOptions:
     config: str
     out: str = "runs"
     resume: bool = False
+    reuse: str | None = None             # another ablation's folder: its preparation and matching finished cells
     shard: str | None = None             # "i/n", 0 ≤ i < n
     dry_run: bool = False                # print the cells' options (and the Slurm array) and stop
     prepare_only: bool = False           # data + GAN + synth + FID, then stop (run once before launching shards)
@@ -86,6 +90,8 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     folder = ablation_dir(opts.out, cfg)
     indexed = shard_indexed(build_cells(cfg), i, n)
     mine = [c for _, c in indexed]
+    # a --resume of a folder that took over from --reuse once goes on from its own files
+    reuse = check_reusable(opts.reuse, folder, cfg) if opts.reuse and not (opts.resume and has_work(folder)) else None
 
     if opts.dry_run:
         _dry_run(cfg, folder, indexed, ex, echo)
@@ -108,18 +114,14 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     with discard_on_error(folder, made_root, active=not folder.exists(), keep=WORK):
         folder.mkdir(parents=True, exist_ok=True)
         write_config(folder, "ablate", opts, ablation=cfg.grid_dict(), config_file=cfg.source)
+        if reuse:
+            taken = adopt(reuse, folder, cfg, mine)
+            echo(f"[ablate] reusing {reuse}: its data, generators and filters, and {len(taken)} of this grid's "
+                 f"{len(mine)} cells")
+            opts = dataclasses.replace(opts, resume=True)  # the cells taken over are finished ones
         with file_lock(folder / ".prepare.lock"):  # shards sharing this folder prepare once
             prepared = prepare(cfg, folder, ex, echo)
     return _run_grid(opts, cfg, folder, ex, indexed, mine, prepared, echo)
-
-
-# What an ablation folder holds once it did work worth keeping (and worth comparing a changed config against).
-WORK = ("prepared.json", "cells/*.json", "train_runs/*", "*/trained.json", "*/*/trained.json")
-
-
-def has_work(folder: Path) -> bool:
-    """The folder holds work of its saved config (see WORK), not just the config.json of a refused attempt."""
-    return any(any(folder.glob(k)) for k in WORK)
 
 
 def _run_grid(opts: AblateOptions, cfg: AblationConfig, folder: Path, ex: ExecOptions, indexed, mine, prepared: dict,

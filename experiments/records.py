@@ -74,3 +74,12 @@ def write_results_csv(folder: Path) -> Path:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
     return path
+
+
+# What an ablation folder holds once it did work worth keeping (and worth comparing a changed config against).
+WORK = ("prepared.json", "cells/*.json", "train_runs/*", "*/trained.json", "*/*/trained.json")
+
+
+def has_work(folder: Path) -> bool:
+    """The folder holds work of its saved config (see WORK), not just the config.json of a refused attempt."""
+    return any(any(folder.glob(k)) for k in WORK)

@@ -508,3 +508,43 @@ def test_synthetic_use_axes_reach_the_cells_and_the_report_ends_with_a_recommend
     assert "vs the best remedy (0+class_weighted)" in summary and "Filter top 0.5 per class: kept 16/32" in summary
     assert lines[-len(rep["recommendation"]["lines"]):][0].startswith("[ablate] Recommendation (test_acc): use")
     assert lines[-1].startswith("[ablate]   cost: train-gan + synth + filter-clf ")
+
+
+def test_reuse_runs_only_what_a_variant_config_adds_and_refuses_another_preparation(setup, tmp_path):
+    config, opts, count, calls = setup
+    base = config(cas={"enabled": False})
+    src = run_ablation(opts(base), echo=lambda *_: None)
+    assert (count("train-gan"), count("synth"), count("train")) == (1, 1, 9)
+
+    variant = yaml.safe_load(open(base))
+    variant["name"] = "tiny_weight"
+    variant["grid"]["weight"] = [1, 0.5]       # one more arm
+    variant["grid"]["ratios"] = [0, 1]         # and one left out: a variant, not a grown grid
+    variant["metric"] = "test_macro_f1"
+    path = tmp_path / "variant.yaml"
+    path.write_text(yaml.safe_dump(variant))
+    lines: list[str] = []
+    folder = run_ablation(opts(str(path), reuse=str(src)), echo=lines.append)
+    # nothing prepared again; only ratio 1 at weight 0.5 (3 seeds) trained; the other 6 cells taken over
+    assert (count("train-gan"), count("synth"), count("train")) == (1, 1, 12)
+    assert any("reusing" in ln and "6 of this grid's 9 cells" in ln for ln in lines)
+    df = pd.read_csv(folder / "results.csv", dtype={"arm": str})
+    assert len(df) == 9 and set(df["arm"]) == {"0", "1", "1:w0.5"} and set(df["status"]) == {"ok"}
+    same = df[df["arm"] == "1"].sort_values("seed")["test_acc"].tolist()
+    theirs = pd.read_csv(src / "results.csv", dtype={"arm": str})
+    assert same == theirs[theirs["arm"] == "1"].sort_values("seed")["test_acc"].tolist()
+    assert json.loads((folder / "prepared.json").read_text()) == json.loads((src / "prepared.json").read_text())
+    assert "train-gan" in (folder / "summary.md").read_text()  # the GAN's cost reaches the recommendation
+
+    with pytest.raises(UserError, match="holds work already; use --resume"):
+        run_ablation(opts(str(path), reuse=str(src)), echo=lambda *_: None)
+    run_ablation(opts(str(path), reuse=str(src), resume=True), echo=lambda *_: None)  # goes on from its own files
+    assert count("train") == 12
+
+    other = dict(variant, name="tiny_other", classifier={**variant["classifier"], "epochs": 2})
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
+    with pytest.raises(UserError, match=r"cannot reuse .*classifier.epochs: run has 1, now 2"):
+        run_ablation(opts(str(tmp_path / "other.yaml"), reuse=str(src)), echo=lambda *_: None)
+    with pytest.raises(UserError, match="not a prepared ablation folder"):
+        run_ablation(opts(str(path), reuse=str(tmp_path)), echo=lambda *_: None)
+    assert not (tmp_path / "runs" / "ablate-tiny_other").exists()  # refused before any folder
