@@ -19,15 +19,19 @@ def test_shipped_config_builds_its_grid(path):
     assert len({c.id for c in cells}) == len(cells) > 0
 
 
-def test_a_variant_config_grows_its_base_grid_only_by_its_new_axis():
-    """The _real_last / _weight variants run on a copy of their base's folder: its cells must be theirs too."""
+def test_a_variant_config_shares_its_base_cells_and_adds_its_arm():
+    """The variants run with `--reuse` from their base's folder: the cells they share must have the same ids."""
     from experiments.cells import load_ablation_config
     from experiments.grid import build_cells
 
-    cells = {p.stem: build_cells(load_ablation_config(p)) for p in CONFIGS}
-    ids = {c.id for c in cells["cifar10_100pc"]}
-    for v in ("cifar10_100pc_real_last", "cifar10_100pc_weight"):
-        grown = {c.id for c in cells[v]}
-        assert ids < grown and len(grown) == len(ids) + 12, v
-    real = {c.id for c in cells["cifar10_longtail"] if c.ratio == "0"}
-    assert len(real) == 9 and real == {c.id for c in cells["cifar10_longtail_balance"] if c.ratio == "0"}
+    cells = {p.stem: {c.id: c for c in build_cells(load_ablation_config(p))} for p in CONFIGS}
+    base = cells["cifar10_100pc"]
+    real_last = cells["cifar10_100pc_real_last"]
+    assert set(base) < set(real_last) and len(real_last) == len(base) + 12
+    assert all(c.real_last == 2 for i, c in real_last.items() if i not in base)
+    weight = cells["cifar10_100pc_weight"]  # transfer only: its 9 cells of the base, and 6 at half weight
+    shared = set(weight) & set(base)
+    assert len(shared) == 9 and all(base[i].pretrained for i in shared)
+    assert sorted(c.weight for i, c in weight.items() if i not in base) == ["0.5"] * 6
+    real = {i for i, c in cells["cifar10_longtail"].items() if c.ratio == "0"}
+    assert len(real) == 9 and real == {i for i, c in cells["cifar10_longtail_balance"].items() if c.ratio == "0"}
