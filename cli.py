@@ -406,8 +406,8 @@ def submit_cmd(tta, **kw):
 @click.option("--resume", is_flag=True, help="Skip finished cells, retry failed ones (same config required).")
 @click.option("--reuse", type=PATH, default=None,
               help="Start from another ablation's folder (same data, GAN, FID and classifier sections): its "
-                   "generators, synthetic images and filters, and its finished cells this grid also has; only the "
-                   "rest runs.")
+                   "generators, synthetic images and filters (read from there: keep it), and its finished cells this "
+                   "grid also has; only the rest runs.")
 @click.option("--shard", default=None, help="i/n (0 ≤ i < n): run every n-th cell from i; shards may share --out.")
 @click.option("--dry-run", is_flag=True,
               help="Print each cell's options (and, with --executor slurm, the job array) and stop.")

@@ -48,8 +48,8 @@ def load_synth(synth: str, label_map: LabelMap, skip_bad: bool, progress: bool, 
         else:
             df["score"] = pd.to_numeric(df["score"], errors="coerce")  # the CSV's cells are text
             if df["score"].isna().any():
-                raise UserError(f"--synth-filter {filter}: {manifest} has no score for {int(df['score'].isna().sum())}"
-                                " image(s); score every row, or pass --synth-scorer RUN")
+                raise UserError(f"--synth-filter {filter}: {manifest} has a missing or non-numeric score for "
+                                f"{int(df['score'].isna().sum())} image(s); score every row, or pass --synth-scorer RUN")
         df = select_synthetic(df, filter).reset_index(drop=True)
     return df.assign(source="synthetic")
 

@@ -39,7 +39,7 @@ from experiments.grid import build_cells, parse_shard, shard_indexed
 from experiments.jobs import Job, brief, shown, varying_keys, write_job
 from experiments.prepared import generators, synth_folders
 from experiments.records import WORK, cell_row, finished_ids, has_work, read_records, write_results_csv
-from experiments.reuse import adopt, check_reusable
+from experiments.reuse import adopt, check_origin_kept, check_reusable
 
 
 @dataclass
@@ -90,8 +90,8 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     folder = ablation_dir(opts.out, cfg)
     indexed = shard_indexed(build_cells(cfg), i, n)
     mine = [c for _, c in indexed]
-    # a --resume of a folder that took over from --reuse once goes on from its own files
-    reuse = check_reusable(opts.reuse, folder, cfg) if opts.reuse and not (opts.resume and has_work(folder)) else None
+    reuse = check_reusable(opts.reuse, folder, cfg) if opts.reuse else None
+    check_origin_kept(folder)
 
     if opts.dry_run:
         _dry_run(cfg, folder, indexed, ex, echo)
@@ -103,7 +103,7 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     if (folder / "config.json").exists() and has_work(folder):
         saved, grid = read_config(folder).get("ablation", {}), cfg.grid_dict()
         check_same_options(saved, grid, ignore=grown_axes(saved, grid) if opts.resume else ())
-    if not opts.resume:
+    if not opts.resume and not reuse:  # a --reuse run again goes on like --resume (its takeover is idempotent)
         ours = {c.id for c in mine}
         done = [r["cell_id"] for r in read_records(folder) if r.get("cell_id") in ours]
         if done:
@@ -114,13 +114,14 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     with discard_on_error(folder, made_root, active=not folder.exists(), keep=WORK):
         folder.mkdir(parents=True, exist_ok=True)
         write_config(folder, "ablate", opts, ablation=cfg.grid_dict(), config_file=cfg.source)
-        if reuse:
-            taken = adopt(reuse, folder, cfg, mine)
-            echo(f"[ablate] reusing {reuse}: its data, generators and filters, and {len(taken)} of this grid's "
-                 f"{len(mine)} cells")
-            opts = dataclasses.replace(opts, resume=True)  # the cells taken over are finished ones
-        with file_lock(folder / ".prepare.lock"):  # shards sharing this folder prepare once
+        with file_lock(folder / ".prepare.lock"):  # shards sharing this folder prepare (and take over) once
+            if reuse:
+                cells = build_cells(cfg)
+                taken = adopt(reuse, folder, cfg, cells)
+                echo(f"[ablate] reusing {reuse}: its preparation, and {len(taken)} of this grid's {len(cells)} cells")
             prepared = prepare(cfg, folder, ex, echo)
+        if reuse:
+            opts = dataclasses.replace(opts, resume=True)  # the cells taken over are finished ones
     return _run_grid(opts, cfg, folder, ex, indexed, mine, prepared, echo)
 
 
@@ -240,13 +241,15 @@ def needed_per_class(ratios: list[str], counts: dict[str, int]) -> dict[str, int
 
 
 def check_synth_stock(cfg: AblationConfig, prepared: dict) -> None:
-    """Refuse a grid whose ratios need more synthetic images per class than the synth folder holds.
+    """Refuse a grid whose ratios (or CAS) need more synthetic images per class than the synth folder holds.
 
     Mixing caps each class at the stock on hand, so a short folder would silently train at a lower ratio than the
     cell's label says (e.g. after --resume added a larger ratio to a prepared ablation). Filtered folders hold what
     the filter kept, by design; their kept/generated counts are in the report.
     """
     need = needed_per_class(cfg.ratios, prepared["class_counts"])
+    if cfg.cas.enabled:  # CAS trains on as many synthetic images per class as the largest class has real ones
+        need = {c: max(n, max(prepared["class_counts"].values())) for c, n in need.items()}
     for g in generators(prepared).values():
         if not g.get("synth"):
             continue

@@ -18,11 +18,15 @@ from experiments.jobs import Job
 RunOnce = Callable[[Job, Path, str], str]  # (job, marker file, what to say) → the run folder, made the first time
 
 
-def filter_classifier(cfg: AblationConfig, folder: Path, prepared: dict, run_once: RunOnce) -> str:
-    """The real-data classifier (the grid's classifier, ratio 0, first preset, seed 0), trained once."""
+def filter_options(cfg: AblationConfig, folder: Path, prepared: dict):
+    """The real-data classifier's TrainOptions: the grid's classifier, ratio 0, first preset and pretrained value, seed 0."""
     inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"), None)
-    cell = Cell("mix", "0", cfg.augs[0], cfg.pretrained[0], 0)
-    return run_once(Job("filter-clf", "train", train_options(cell, inputs, cfg, folder / "filter_clf"),
+    return train_options(Cell("mix", "0", cfg.augs[0], cfg.pretrained[0], 0), inputs, cfg, folder / "filter_clf")
+
+
+def filter_classifier(cfg: AblationConfig, folder: Path, prepared: dict, run_once: RunOnce) -> str:
+    """The real-data classifier, trained once."""
+    return run_once(Job("filter-clf", "train", filter_options(cfg, folder, prepared),
                         str(folder / "logs" / "filter-clf.log")), folder / "filter_clf" / "trained.json",
                     "[ablate] training the filter's classifier on the real training split ...")
 

@@ -64,7 +64,7 @@ def test_manifest_scores_rank_as_numbers_not_as_their_text(toy, synth_dir, tmp_p
     assert set(map(str, syn["path"])) == {str(p) for p in df[df["score"] == 0.9]["path"]}
     df.loc[0, "score"] = None  # an unscored row is refused, not ranked last
     df.to_csv(folder / "manifest.csv", index=False)
-    with pytest.raises(UserError, match="no score for 1 image"):
+    with pytest.raises(UserError, match="missing or non-numeric score for 1 image"):
         _frames(toy, folder, ratio=1.0, balance=False, synth_filter="top0.1")
 
 

@@ -536,10 +536,23 @@ def test_reuse_runs_only_what_a_variant_config_adds_and_refuses_another_preparat
     assert json.loads((folder / "prepared.json").read_text()) == json.loads((src / "prepared.json").read_text())
     assert "train-gan" in (folder / "summary.md").read_text()  # the GAN's cost reaches the recommendation
 
-    with pytest.raises(UserError, match="holds work already; use --resume"):
-        run_ablation(opts(str(path), reuse=str(src)), echo=lambda *_: None)
-    run_ablation(opts(str(path), reuse=str(src), resume=True), echo=lambda *_: None)  # goes on from its own files
+    # the same command again (another shard, or after a crash) goes on: nothing taken twice, nothing retrained
+    run_ablation(opts(str(path), reuse=str(src)), echo=lambda *_: None)
+    run_ablation(opts(str(path), resume=True), echo=lambda *_: None)
     assert count("train") == 12
+    other_src = run_ablation(opts(base, out=str(tmp_path / "runs2")), echo=lambda *_: None)
+    with pytest.raises(UserError, match="holds other work already; use --resume"):
+        run_ablation(opts(str(path), reuse=str(other_src)), echo=lambda *_: None)
+    assert count("train") == 12 + 9
+
+    seeded = dict(variant, name="tiny_seeded", grid={**variant["grid"], "gan_seeds": [0, 1]})
+    (tmp_path / "seeded.yaml").write_text(yaml.safe_dump(seeded))
+    with pytest.raises(UserError, match="one generator there, a grid.gan_seeds axis here"):
+        run_ablation(opts(str(tmp_path / "seeded.yaml"), reuse=str(src)), echo=lambda *_: None)
+    src.rename(tmp_path / "moved")  # the variant reads the source's images: without it, one clear line
+    with pytest.raises(UserError, match=r"was started with --reuse .*which is gone"):
+        run_ablation(opts(str(path), resume=True), echo=lambda *_: None)
+    (tmp_path / "moved").rename(src)
 
     other = dict(variant, name="tiny_other", classifier={**variant["classifier"], "epochs": 2})
     (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
@@ -548,3 +561,23 @@ def test_reuse_runs_only_what_a_variant_config_adds_and_refuses_another_preparat
     with pytest.raises(UserError, match="not a prepared ablation folder"):
         run_ablation(opts(str(path), reuse=str(tmp_path)), echo=lambda *_: None)
     assert not (tmp_path / "runs" / "ablate-tiny_other").exists()  # refused before any folder
+
+
+def test_reuse_refuses_filters_scored_by_another_classifier_recipe(setup, monkeypatch, tmp_path):
+    from experiments import filtering
+
+    monkeypatch.setattr(filtering, "score_pool", lambda manifest, run, batch=256: pd.read_csv(
+        manifest, dtype={"label": str}, keep_default_na=False).assign(score=0.9))
+    config, opts, count, _ = setup
+    grid = {"ratios": [0, 1], "filter": ["none", 0.5], "augs": ["none", "basic"], "pretrained": [False], "seeds": [0, 1, 2]}
+    src = run_ablation(opts(config(grid=grid, cas={"enabled": False})), echo=lambda *_: None)
+    variant = yaml.safe_load(open(config(grid={**grid, "augs": ["basic", "none"]}, cas={"enabled": False})))
+    variant["name"] = "tiny_reordered"  # the filter's classifier is trained with the first preset: now another one
+    (tmp_path / "reordered.yaml").write_text(yaml.safe_dump(variant))
+    with pytest.raises(UserError, match="scored by a classifier with another recipe"):
+        run_ablation(opts(str(tmp_path / "reordered.yaml"), reuse=str(src)), echo=lambda *_: None)
+    variant["grid"]["filter"] = ["none"]  # no filtered arm here: the classifier does not matter
+    (tmp_path / "reordered.yaml").write_text(yaml.safe_dump(variant))
+    trained = count("train")
+    run_ablation(opts(str(tmp_path / "reordered.yaml"), reuse=str(src)), echo=lambda *_: None)
+    assert count("train") == trained  # all 12 cells (2 ratios x 2 presets x 3 seeds) taken over
