@@ -118,8 +118,10 @@ def recommend(mix: pd.DataFrame, metric: str, seconds: dict[str, float] | None =
     setting = dict(zip(SETTING, best["setting"]))
     where = f"aug {setting['aug']}, {'pretrained' if setting['pretrained'] else 'from scratch'}"
     real_only_base = "0"
-    remedies = [a for a in means.loc[best["setting"]].index if not is_synthetic(a) and a != "0"]
-    best_remedy = max(remedies, key=lambda a: means.loc[(*best["setting"], a)]) if remedies else None
+    # plain tuples: .loc on the unsorted (grid-ordered) index warns of lexsort depth on a two-setting grid
+    here = {key[-1]: m for key, m in means.items() if tuple(key[:-1]) == tuple(best["setting"])}
+    remedies = [a for a in here if not is_synthetic(a) and a != "0"]
+    best_remedy = max(remedies, key=here.get) if remedies else None
 
     def gains(arms: list[str]) -> list[str]:
         parts = [f"vs real only {paired.per_seed(best['setting'], arms, real_only_base)}"]
