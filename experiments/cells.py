@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from augment.mixing import BALANCE, parse_ratio
 from augment.spec import DataSpec
 from common.errors import UserError
-from experiments.config import REMEDIES, AblationConfig, load_config
+from experiments.config import EPOCH_FACTOR, REMEDIES, AblationConfig, load_config
 from experiments.grid import Cell, build_cells
 
 if TYPE_CHECKING:  # the parts are imported where used: a config check need not load the GAN stack
@@ -97,8 +97,9 @@ def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root
         weights = {"lite0_imagenet": True} if clf.pretrained_weights == "lite0-imagenet" else {"pretrained": True}
     recipe = clf.recipe(cell.pretrained)
     key = "classifier.options" if cell.pretrained or not clf.scratch else "classifier.scratch.options"
-    return TrainOptions(data=data, out=str(runs_root), test_data=inputs.test, model=recipe["model"],
-                        epochs=int(recipe["epochs"]), size=recipe["size"], aug=cell.aug, seed=cell.seed, **val, **mix,
+    epochs = int(recipe["epochs"]) * EPOCH_FACTOR.get(cell.remedy, 1)
+    return TrainOptions(data=data, out=str(runs_root), test_data=inputs.test, model=recipe["model"], epochs=epochs,
+                        size=recipe["size"], aug=cell.aug, seed=cell.seed, **val, **mix,
                         **weights, **REMEDIES[cell.remedy], **section_options(TrainOptions, recipe["options"], key,
                                                                                "train"))
 

@@ -147,7 +147,11 @@ AXIS_DEFAULTS = {"filters": ["none"], "remedies": ["none"], "gan_seeds": None, "
                  "synth_remedies": ["none"]}
 # Real-data remedies for imbalance, run at ratio 0 beside real only: the non-synthetic baselines synthetic data must
 # beat. Each is the TrainOptions it turns on.
-REMEDIES = {"none": {}, "balanced_sampler": {"balanced_sampler": True}, "class_weighted": {"class_weighted": True}}
+REMEDIES = {"none": {}, "balanced_sampler": {"balanced_sampler": True}, "class_weighted": {"class_weighted": True},
+            "epochs_x2": {}}
+# Real only at twice the epochs: as many steps as ratio 1 takes at the recipe's epochs, so a synthetic arm's gain is
+# measured against equal training cost, not against half of it (the scratch recipe was not converged at 40 epochs).
+EPOCH_FACTOR = {"epochs_x2": 2}
 PRETRAINED_WEIGHTS = ("hub", "lite0-imagenet")
 
 

@@ -22,7 +22,7 @@ def train(opts) -> Path:
     _called(f"train data={opts.data.data} ratio={opts.ratio} balance={opts.balance} synth={opts.synth} "
             f"aug={opts.aug} seed={opts.seed} batch_size={opts.batch_size} test={opts.test_data} "
             f"balanced_sampler={opts.balanced_sampler} class_weighted={opts.class_weighted} "
-            f"synth_weight={opts.synth_weight:g} real_last={opts.real_last}")
+            f"synth_weight={opts.synth_weight:g} real_last={opts.real_last} epochs={opts.epochs}")
     if opts.aug == "heavy":  # a real preset, so the config is valid; the fake trainer fails its cells
         raise RuntimeError("boom")
     ratio = "balance" if opts.balance else f"{opts.ratio or 0:g}"

@@ -422,6 +422,22 @@ def test_remedy_axis_runs_real_only_remedies_and_compares_synthetic_with_the_bes
     assert "Synthetic vs the best real-data remedy" in (folder / "summary.md").read_text()
 
 
+def test_the_equal_cost_remedy_trains_real_only_twice_the_epochs_of_each_recipe(setup):
+    config, opts, count, calls = setup
+    grid = {"ratios": [0, 1], "remedy": ["none", "epochs_x2"], "augs": ["none"], "pretrained": [True, False],
+            "seeds": [0, 1, 2]}
+    clf = {"model": "test_resnet", "epochs": 3, "size": 16, "scratch": {"model": "test_resnet", "epochs": 5}}
+    folder = run_ablation(opts(config(grid=grid, cas={"enabled": False}, classifier=clf)), echo=lambda *_: None)
+    trains = [ln.split() for ln in calls.read_text().splitlines() if ln.startswith("train ")]
+    real = [dict(kv.split("=", 1) for kv in ln[1:]) for ln in trains if "synth=None" in ln]
+    # real only and ratio 1 at the recipe's epochs (3 pretrained, 5 from scratch); the remedy at twice them, real only
+    assert sorted(int(r["epochs"]) for r in real) == [3] * 3 + [5] * 3 + [6] * 3 + [10] * 3
+    assert all(int(ln[-1].split("=")[1]) in (3, 5) for ln in trains if "synth=None" not in ln)
+    df = pd.read_csv(folder / "results.csv", dtype={"arm": str})
+    assert set(df["arm"]) == {"0", "0+epochs_x2", "1"}
+    assert sorted(df.loc[df["arm"] == "0+epochs_x2", "epochs"]) == [6] * 3 + [10] * 3
+
+
 def test_gan_seed_axis_trains_a_generator_per_seed_and_the_gain_must_survive_both(setup):
     from experiments.cells import load_ablation_config
 

@@ -29,6 +29,8 @@ def test_a_variant_config_shares_its_base_cells_and_adds_its_arm():
     real_last = cells["cifar10_100pc_real_last"]
     assert set(base) < set(real_last) and len(real_last) == len(base) + 12
     assert all(c.real_last == 2 for i, c in real_last.items() if i not in base)
+    equal = cells["cifar10_100pc_equal_steps"]  # real only at twice the epochs beside the base's 18 cells
+    assert set(base) < set(equal) and {c.remedy for i, c in equal.items() if i not in base} == {"epochs_x2"}
     weight = cells["cifar10_100pc_weight"]  # transfer only: its 9 cells of the base, and 6 at half weight
     shared = set(weight) & set(base)
     assert len(shared) == 9 and all(base[i].pretrained for i in shared)
