@@ -19,7 +19,8 @@ RunOnce = Callable[[Job, Path, str], str]  # (job, marker file, what to say) →
 
 
 def filter_options(cfg: AblationConfig, folder: Path, prepared: dict):
-    """The real-data classifier's TrainOptions: the grid's classifier, ratio 0, first preset and pretrained value, seed 0."""
+    """The real-data classifier's TrainOptions: the grid's classifier, ratio 0, first preset and pretrained value,
+    seed 0."""
     inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"), None)
     return train_options(Cell("mix", "0", cfg.augs[0], cfg.pretrained[0], 0), inputs, cfg, folder / "filter_clf")
 

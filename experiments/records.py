@@ -77,7 +77,8 @@ def write_results_csv(folder: Path) -> Path:
 
 
 # What an ablation folder holds once it did work worth keeping (and worth comparing a changed config against).
-WORK = ("prepared.json", "cells/*.json", "train_runs/*", "*/trained.json", "*/*/trained.json")
+MARKERS = ("*/trained.json", "*/*/trained.json")  # a preparation job's run folder (ablate._run_once)
+WORK = ("prepared.json", "cells/*.json", "train_runs/*", *MARKERS)
 
 
 def has_work(folder: Path) -> bool:

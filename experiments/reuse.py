@@ -18,13 +18,12 @@ from common.atomic import write_json
 from common.errors import UserError
 from common.runs import check_same_options, options_dict, read_config
 from experiments.config import AblationConfig
-from experiments.records import has_work
+from experiments.records import MARKERS, has_work
 
 # What may differ (AblationConfig.grid_dict's keys): the grid's axes, CAS (its own cells; the synthetic stock it needs
 # is checked like any grid's), the name and the headline metric. Data, GAN, FID and classifier must not.
 NOT_PREPARATION = ("name", "metric", "cas", "ratios", "filters", "weights", "real_lasts", "remedies",
                    "synth_remedies", "gan_seeds", "augs", "pretrained", "seeds")
-MARKERS = ("*/trained.json", "*/*/trained.json")  # a preparation job's run folder (ablate._run_once)
 ORIGIN = "reused_from.json"
 
 
@@ -55,9 +54,7 @@ def _check_filter_classifier(src: Path, cfg: AblationConfig) -> None:
         return
     from experiments.filtering import filter_options
 
-    prepared = json.loads((src / "prepared.json").read_text(encoding="utf-8"))
-    ran = json.loads(job.read_text(encoding="utf-8")).get("options", {})
-    if _but_out(ran) != _but_out(options_dict(filter_options(cfg, src, prepared))):
+    if _ran_options(job) != _but_out(options_dict(filter_options(cfg, src, _read(src / "prepared.json")))):
         raise UserError(f"--reuse {src}: its filters were scored by a classifier with another recipe (the grid's first "
                         "augs / pretrained values train it); list the same ones first, or run without --reuse")
 
@@ -65,7 +62,7 @@ def _check_filter_classifier(src: Path, cfg: AblationConfig) -> None:
 def origin(folder: Path) -> str | None:
     """The source folder this ablation folder was started from with --reuse, if any."""
     p = Path(folder) / ORIGIN
-    return json.loads(p.read_text(encoding="utf-8"))["source"] if p.is_file() else None
+    return _read(p)["source"] if p.is_file() else None
 
 
 def check_origin_kept(folder: Path) -> None:
@@ -83,14 +80,14 @@ def adopt(src: Path, folder: Path, cfg: AblationConfig, cells: list) -> list[str
     from experiments.cells import CellInputs, train_options
     from experiments.prepared import synth_folders
 
+    prepared = _read(src / "prepared.json")
     write_json(folder / ORIGIN, {"source": str(src.resolve())})
     if not (folder / "prepared.json").exists():
-        write_json(folder / "prepared.json", json.loads((src / "prepared.json").read_text(encoding="utf-8")))
+        write_json(folder / "prepared.json", prepared)
     for sub in ("jobs", "cells"):
         (folder / sub).mkdir(exist_ok=True)
     copies = [p for p in (src / "jobs").glob("*.json") if not p.name.startswith(("mix-", "cas-"))]
     copies += [p for pattern in MARKERS for p in src.glob(pattern)]
-    prepared = json.loads((src / "prepared.json").read_text(encoding="utf-8"))
     inputs = CellInputs(prepared["train"], prepared["test"], cfg.data.val, prepared.get("val_data"),
                         synth_folders(prepared))
     taken = []
@@ -98,10 +95,8 @@ def adopt(src: Path, folder: Path, cfg: AblationConfig, cells: list) -> list[str
         record, job = src / "cells" / f"{cell.id}.json", src / "jobs" / f"{cell.id}.json"
         if not (record.is_file() and job.is_file()):
             continue  # not run there (so its synthetic folder, if any, may not be prepared yet either)
-        rec = json.loads(record.read_text(encoding="utf-8"))
-        ran = json.loads(job.read_text(encoding="utf-8")).get("options", {})
         mine = options_dict(train_options(cell, inputs, cfg, folder / "train_runs"))
-        if rec.get("status") == "ok" and _but_out(ran) == _but_out(mine):
+        if _read(record).get("status") == "ok" and _ran_options(job) == _but_out(mine):
             copies.append(record)
             taken.append(cell.id)
     for p in copies:
@@ -110,6 +105,15 @@ def adopt(src: Path, folder: Path, cfg: AblationConfig, cells: list) -> list[str
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(p, dst)
     return taken
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _ran_options(job: Path) -> dict:
+    """A job file's options but its output folder: what decides whether its result is this cell's too."""
+    return _but_out(_read(job).get("options", {}))
 
 
 def _but_out(o: dict) -> dict:
