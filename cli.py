@@ -309,11 +309,25 @@ def _csv_list(value) -> tuple[str, ...]:
 @click.option("--cutmix", default=0.0, show_default=True, help="CutMix alpha (0 = off).")
 @click.option("--class-weighted", is_flag=True, help="Loss weighted by inverse class frequency.")
 @click.option("--balanced-sampler", is_flag=True, help="Draw classes equally often (WeightedRandomSampler).")
-@click.option("--loss", default="ce", show_default=True, help="ce or focal.")
+@click.option("--loss", default="ce", show_default=True,
+              help="ce, focal, balanced_softmax (logits + log prior), logit_adjusted (+ --la-tau x log prior), "
+                   "ldam (class margins on a cosine head; with --drw-epoch: LDAM-DRW).")
+@click.option("--la-tau", default=1.0, show_default=True, help="tau of --loss logit_adjusted.")
+@click.option("--posthoc-la", default=0.0, show_default=True,
+              help="Post-hoc logit adjustment at test time (validation, test, predict): logits - TAU x log prior.")
+@click.option("--drw-epoch", default=None, type=int,
+              help="Deferred re-weighting: effective-number class weights from this epoch on (e.g. 80%% of the run).")
+@click.option("--drw-beta", default=0.9999, show_default=True, help="beta of the effective number (1-b^n)/(1-b).")
+@click.option("--ldam-margin", default=0.5, show_default=True, help="--loss ldam: the rarest class's margin.")
+@click.option("--ldam-scale", default=30.0, show_default=True, help="--loss ldam: the cosine head's scale.")
+@click.option("--cmo", default=0.0, show_default=True,
+              help="CMO: share of batches that get a patch of a minority-sampled image pasted on (0.5 as the paper).")
 @click.option("--switch-loss", default=None, help="Loss to switch to at --switch-epoch (e.g. focal).")
 @click.option("--switch-epoch", default=None, type=int)
 @click.option("--focal-gamma", default=2.0, show_default=True)
 @click.option("--clip-grad", default=None, type=float, help="Gradient norm clipping.")
+@click.option("--tta", default="", help="Test-time views for the run's final validation and test scores, "
+              "comma-separated: hflip, vflip, shift (best.pt is still chosen without them).")
 @click.option("--select", default="macro_f1", show_default=True,
               help="Selection metric for best.pt and early stopping: acc, macro_f1, micro_f1, hier_acc.")
 @click.option("--patience", default=0, show_default=True, help="Early stopping patience in epochs (0 = off).")
@@ -328,13 +342,13 @@ def _csv_list(value) -> tuple[str, ...]:
               help="TensorBoard curves and figures in the run folder (`tensorboard --logdir runs`).")
 @click.option("--resume", type=PATH, default=None, help="Continue this run folder exactly (same options).")
 @click.option("--out", type=PATH, default="runs", show_default=True, help="Folder for run folders.")
-def train_cmd(no_progress, stages, **kw):
+def train_cmd(no_progress, stages, tta, **kw):
     """Train a timm classifier on real (+ synthetic) images; writes a run folder with metrics.json."""
     from clf.options import TrainOptions
     from clf.train import train
 
     spec = data_spec(kw)
-    run_dir = train(TrainOptions(data=spec, stages=tuple(stages), progress=not no_progress, **kw))
+    run_dir = train(TrainOptions(data=spec, stages=tuple(stages), progress=not no_progress, tta=_csv_list(tta), **kw))
     if run_dir is not None:  # rank 0 only
         click.echo(f"wrote {run_dir} (metrics: {run_dir / 'metrics.json'})")
 
@@ -342,7 +356,7 @@ def train_cmd(no_progress, stages, **kw):
 def prediction_options(fn):
     """Options shared by predict and submit: TTA, checkpoint, batch, device, workers."""
     opts = [
-        click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip,vflip."),
+        click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip, vflip, shift (one pixel each way, airbench's)."),
         click.option("--checkpoint", default="auto", show_default=True, type=click.Choice(["auto", "best", "last"]),
                      help="auto: best.pt, else last.pt (a run stopped before its best was kept)."),
         click.option("--batch-size", default=64, show_default=True),
@@ -350,6 +364,9 @@ def prediction_options(fn):
         click.option("--workers", default=0, show_default=True),
         click.option("--skip-bad", is_flag=True, help="Leave unreadable images out and list them (submit: they get "
                                                           "the most frequent label, so every template row is kept)."),
+        click.option("--posthoc-la", default=None, type=float,
+                     help="Post-hoc logit adjustment: logits - TAU * log(training class prior), for a long-tailed "
+                          "training set and a balanced test [default: the run's own --posthoc-la; 0: off]."),
     ]
     return _with_options(opts, fn)
 

@@ -30,6 +30,12 @@ RECIPES = {
     # A CIFAR-stem ResNet (clf/archs.py) with the CIFAR recipe: SGD + momentum, cosine, pad-and-crop.
     "scratch-r10": {"model": "resnet10_cifar", "epochs": 60, "size": 32, "batch_size": 64, "opt": "sgd", "lr": 0.05,
                     "weight_decay": 5e-4, "warmup_epochs": 2, "aug": "crop"},
+    # airbench94's network and its recipe's pieces that fit the Lightning loop (issue 29): nesterov SGD at momentum
+    # 0.85, label smoothing 0.2, flip + translate training (crop) and test-time views; lr and weight decay rescaled
+    # from its per-1024 units to batch 64 (lr 11.5 / 7850 x 64 ~ 0.09; per-step decay kept: wd ~ 1.3e-3).
+    "scratch-airbench": {"model": "airbench_cifar", "epochs": 80, "size": 32, "batch_size": 64, "opt": "sgd",
+                         "lr": 0.09, "momentum": 0.85, "weight_decay": 1.3e-3, "warmup_epochs": 5,
+                         "label_smoothing": 0.2, "aug": "crop", "tta": ("hflip", "shift")},
 }
 
 
@@ -73,7 +79,8 @@ def main() -> None:
     fields = dict(RECIPES[a.recipe])
     for kv in a.set:
         k, _, v = kv.partition("=")
-        fields[k.replace("-", "_")] = typed(v)
+        k = k.replace("-", "_")
+        fields[k] = tuple(x for x in v.split(",") if x) if k in ("tta", "stages") else typed(v)
     data = prepare_data({"kind": "cifar10_subset", "archive": a.archive, "per_class": a.per_class, "seed": 0})
     out = Path(a.out)
     done = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []

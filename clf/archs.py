@@ -7,7 +7,9 @@ registers them (clf.models and clf.checkpoint do).
 """
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from timm.models import build_model_with_cfg, generate_default_cfgs, register_model
 from timm.models.resnet import BasicBlock, ResNet
 
@@ -62,3 +64,101 @@ def resnet10_cifar(pretrained: bool = False, **kwargs) -> CifarResNet:
 def resnet18_cifar(pretrained: bool = False, **kwargs) -> CifarResNet:
     """The CIFAR ResNet-18 (widths 64-512, 0.56 GMAC at 32 px): the usual GPU recipe."""
     return _create("resnet18_cifar", pretrained, **dict(block=BasicBlock, layers=(2, 2, 2, 2)), **kwargs)
+
+
+class _Whiten(nn.Module):
+    """airbench's first layer: a 2x2 conv whose filters whiten the image's 2x2 patches (their covariance's
+    eigenvectors / sqrt(eigenvalues), each with its negative), frozen; only the bias trains.
+
+    airbench computes the filters from 5,000 training images before training; a registry model has no data, so they
+    are computed from the first training batch it sees (a buffer with a `ready` flag: checkpoints, resume and predict
+    keep them and never recompute)."""
+
+    def __init__(self, in_chans: int = 3, kernel: int = 2, eps: float = 5e-4):
+        super().__init__()
+        n = in_chans * kernel * kernel
+        self.register_buffer("weight", nn.init.kaiming_normal_(nn.Parameter(torch.empty(2 * n, in_chans, kernel,
+                                                                                       kernel))).detach())
+        self.bias = nn.Parameter(torch.zeros(2 * n))
+        self.register_buffer("ready", torch.zeros((), dtype=torch.bool))
+        self.eps = eps
+
+    @property
+    def out_channels(self) -> int:
+        return self.weight.shape[0]
+
+    @torch.no_grad()
+    def fit(self, x: torch.Tensor) -> None:
+        """Set the filters from the patches of a batch (airbench's init_whitening_conv)."""
+        c, k = self.weight.shape[1], self.weight.shape[2]
+        patches = x.float().unfold(2, k, 1).unfold(3, k, 1).transpose(1, 3).reshape(-1, c * k * k)
+        cov = patches.T @ patches / len(patches)
+        evals, evecs = torch.linalg.eigh(cov)
+        evals, evecs = evals.flip(0).view(-1, 1, 1, 1), evecs.T.reshape(c * k * k, c, k, k).flip(0)
+        scaled = evecs / torch.sqrt(evals.clamp_min(0) + self.eps)
+        self.weight.copy_(torch.cat((scaled, -scaled)).to(self.weight))
+        self.ready.fill_(True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and not bool(self.ready):
+            self.fit(x)
+        return F.conv2d(x, self.weight.to(x.dtype), self.bias.to(x.dtype))
+
+
+def _conv(cin: int, cout: int) -> nn.Conv2d:
+    conv = nn.Conv2d(cin, cout, 3, padding="same", bias=False)
+    nn.init.dirac_(conv.weight.data[: min(cin, cout)])  # airbench: the first filters start as the identity
+    return conv
+
+
+class _ConvGroup(nn.Sequential):
+    """conv, max-pool, BN, GELU, conv, BN, GELU (airbench's ConvGroup)."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__(_conv(cin, cout), nn.MaxPool2d(2), nn.BatchNorm2d(cout), nn.GELU(),
+                         _conv(cout, cout), nn.BatchNorm2d(cout), nn.GELU())
+
+
+class AirbenchNet(nn.Module):
+    """KellerJordan/cifar10-airbench's airbench94 network (legacy/airbench94.py make_net): the whitening layer,
+    three conv groups, a 3x3 max-pool and a bias-free linear head whose logits are scaled by 1/9.
+
+    Left out: its frozen BN weights (BN trains both here, as everywhere in timm), its lookahead averaging and the
+    whitening bias's freeze after 3 epochs (the training loop's, not the network's)."""
+
+    def __init__(self, widths=(64, 256, 256), num_classes: int = 10, in_chans: int = 3, scale: float = 1 / 9,
+                 **kwargs):
+        super().__init__()
+        self.whiten = _Whiten(in_chans)
+        chans = [self.whiten.out_channels, *widths]
+        self.features = nn.Sequential(*[_ConvGroup(a, b) for a, b in zip(chans, chans[1:])])
+        self.num_features = widths[-1]
+        self.scale = scale
+        self.fc = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
+
+    def get_classifier(self) -> nn.Module:
+        return self.fc
+
+    def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
+        self.fc = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(F.gelu(self.whiten(x)))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = F.adaptive_max_pool2d(x, 1).flatten(1)  # airbench's MaxPool2d(3) on its 3x3 map, at any input size
+        return x if pre_logits else self.fc(x) * self.scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+default_cfgs.update(generate_default_cfgs({"airbench_cifar.untrained": _cfg(first_conv="whiten", classifier="fc",
+                                                                            pool_size=(3, 3))}))
+
+
+@register_model
+def airbench_cifar(pretrained: bool = False, **kwargs) -> AirbenchNet:
+    """airbench94's network (widths 64-256-256, about 0.2 GMAC at 32 px; its frozen first layer fitted to the first
+    training batch): the field's fastest CIFAR-10 recipe's net, for training from scratch."""
+    return build_model_with_cfg(AirbenchNet, "airbench_cifar", pretrained, **kwargs)

@@ -62,11 +62,16 @@ def model_state(ckpt: dict) -> dict:
     return {k[len("model."):]: v for k, v in sd.items() if k.startswith("model.")} or dict(sd)
 
 
-def load_trained(model_path: str | Path, which: str = "auto", device: str | torch.device = "cpu") -> TrainedModel:
-    """Rebuild the timm model named in a checkpoint and load its weights (no network, no hub)."""
+def load_trained(model_path: str | Path, which: str = "auto", device: str | torch.device = "cpu",
+                 posthoc_la: float | None = None) -> TrainedModel:
+    """Rebuild the timm model named in a checkpoint and load its weights (no network, no hub).
+
+    `posthoc_la` tau: its logits become logits - tau * log(training prior); None: the run's own (--posthoc-la).
+    """
     import timm
 
     import clf.archs  # noqa: F401  (a run may name one of our registered models)
+    from clf.models import LogitAdjusted, set_head
 
     path = checkpoint_file(model_path, which)
     ckpt = read_checkpoint(path)
@@ -75,8 +80,16 @@ def load_trained(model_path: str | Path, which: str = "auto", device: str | torc
         raise UserError(f"{path}: not a SynthMix classifier checkpoint (no class names inside); "
                         "pass a run folder written by `train`")
     lm = LabelMap.from_dict(meta["label_map"])
-    model = timm.create_model(meta["arch"], pretrained=False, num_classes=lm.num_classes)
+    model = set_head(timm.create_model(meta["arch"], pretrained=False, num_classes=lm.num_classes), meta.get("head"))
     model.load_state_dict(model_state(ckpt))
+    tau = float(meta.get("posthoc_la", 0.0) if posthoc_la is None else posthoc_la)
+    if tau > 0:
+        if "class_counts" not in meta:
+            raise UserError(f"--posthoc-la: {path} does not hold its training class counts (trained before they were "
+                            "saved); retrain it, or leave --posthoc-la out")
+        from clf.losses import log_prior
+
+        model = LogitAdjusted(model, log_prior(meta["class_counts"], tau))
     model.eval().to(device)
     return TrainedModel(model, lm, dict(meta["data_config"]), meta, path)
 

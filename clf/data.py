@@ -143,6 +143,28 @@ def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: in
                       drop_last=train and train_drop_last(len(ds), batch_size, replicas, drop_last))
 
 
+def minority_batches(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: int, seed: int):
+    """CMO's second loader (naver-ai/cmo get_weighted_sampler, alpha 1): epoch -> an endless iterator of full batches
+    drawn with per-image weight 1/count(class), from a generator seeded by (seed, epoch), so a resume redraws them.
+
+    In-process (no workers): the batches interleave with the main loader's on the same augmentation stream."""
+    ds = ManifestDataset(df, label_map, transform)
+    weights = class_balanced_weights(ds.targets)
+
+    def batches(epoch: int):
+        g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        while True:
+            sampler = WeightedRandomSampler(weights, len(ds), replacement=True, generator=g)
+            yield from DataLoader(ds, batch_size=batch_size, sampler=sampler, drop_last=len(ds) >= batch_size)
+
+    return batches
+
+
+def train_counts(train: pd.DataFrame, label_map: LabelMap) -> list[int]:
+    """Training images per class in the label map's order (real + synthetic: the prior the loss sees)."""
+    return [int(n) for n in train["label"].astype(str).value_counts().reindex(list(label_map.names), fill_value=0)]
+
+
 def synthetic_weights(train: pd.DataFrame, synth_weight: float):
     """Per-row loss weights: `synth_weight` for synthetic rows, 1 for real ones; None when all would be 1."""
     import numpy as np

@@ -119,6 +119,43 @@ def load_weights(model: torch.nn.Module, path: str) -> None:
     model.load_state_dict(keep, strict=False)
 
 
+class CosineHead(torch.nn.Linear):
+    """LDAM's normed linear layer (kaidic/LDAM-DRW NormedLinear: cosine of features and class weights), times the
+    loss's scale s, so the probabilities read at test time are the ones the loss trained."""
+
+    def __init__(self, in_features: int, num_classes: int, scale: float):
+        super().__init__(in_features, num_classes, bias=False)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        return self.scale * F.normalize(x, dim=1) @ F.normalize(self.weight, dim=1).t()
+
+
+def set_head(model: torch.nn.Module, head: dict | None) -> torch.nn.Module:
+    """Swap the timm model's linear classifier for the head a run trained with (None or linear: keep it)."""
+    if not head or head.get("kind", "linear") == "linear":
+        return model
+    old = model.get_classifier()
+    name = _classifier_prefix(model)
+    parent = model.get_submodule(name.rpartition(".")[0]) if "." in name else model
+    setattr(parent, name.rpartition(".")[2], CosineHead(old.in_features, old.out_features, float(head["scale"])))
+    return model
+
+
+class LogitAdjusted(torch.nn.Module):
+    """Post-hoc logit adjustment (Menon et al. 2021): logits - tau * log(training prior), at test time only."""
+
+    def __init__(self, model: torch.nn.Module, shift: torch.Tensor):
+        super().__init__()
+        self.model = model
+        self.register_buffer("shift", shift.view(1, -1).float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x) - self.shift.to(x.device)
+
+
 def _classifier_prefix(model: torch.nn.Module) -> str:
     clf = model.get_classifier()
     for name, mod in model.named_modules():

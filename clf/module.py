@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from augment.labels import LabelMap
 from clf.freeze import Stage, apply_trainable, hold_frozen_norms, param_groups, stage_at, trainable_names
-from clf.losses import classification_loss, soft_targets
+from clf.losses import (classification_loss, cmo_paste, effective_number_weights, ldam_margins, log_prior, logit_shift,
+                        soft_targets)
 from clf.metrics import compute_metrics
 
 
@@ -19,7 +20,7 @@ class ClassifierModule(pl.LightningModule):
 
     def __init__(self, model: torch.nn.Module, label_map: LabelMap, opts, stages: list[Stage],
                  class_weight: torch.Tensor | None = None, meta: dict | None = None, on_epoch_end=None,
-                 ddp: bool = False):
+                 ddp: bool = False, counts=None, minority=None):
         super().__init__()
         self.model = model
         self.label_map = label_map
@@ -30,6 +31,13 @@ class ClassifierModule(pl.LightningModule):
         self.ddp = ddp
         self.register_buffer("class_weight", class_weight if class_weight is not None else torch.ones(0),
                              persistent=False)
+        # The long-tail terms, from the training split's class counts (real + synthetic: the prior the model sees).
+        counts = counts if counts is not None else [1] * label_map.num_classes
+        self.register_buffer("log_prior", log_prior(counts), persistent=False)
+        self.register_buffer("margins", opts.ldam_scale * ldam_margins(counts, opts.ldam_margin), persistent=False)
+        self.register_buffer("drw_weight", effective_number_weights(counts, opts.drw_beta), persistent=False)
+        self.minority = minority  # CMO: epoch -> endless iterator of minority-sampled batches
+        self._minority = self._cmo_rng = None
         self.mixup = None
         if opts.mixup > 0 or opts.cutmix > 0:
             from timm.data import Mixup
@@ -81,23 +89,46 @@ class ClassifierModule(pl.LightningModule):
         self.model.train()
         hold_frozen_norms(self.model)
         self._reset_epoch_stats()
+        if self.minority is not None:  # seeded by (seed, epoch): a resumed epoch pastes what the unbroken run did
+            self._minority = self.minority(epoch)
+            self._cmo_rng = np.random.default_rng([self.opts.seed, epoch, self.global_rank])
 
     def loss_kind(self) -> str:
         o = self.opts
         return o.switch_loss if o.switch_loss and o.switch_epoch is not None and self.current_epoch >= o.switch_epoch \
             else o.loss
 
+    def loss_weight(self) -> torch.Tensor | None:
+        """The class weights of this epoch: DRW's from --drw-epoch on, else --class-weighted's, else none."""
+        if self.opts.drw_epoch is not None and self.current_epoch >= self.opts.drw_epoch:
+            return self.drw_weight
+        return self.class_weight if self.class_weight.numel() else None
+
+    def loss_of(self, logits: torch.Tensor, t: torch.Tensor, sample_weight=None) -> torch.Tensor:
+        """This epoch's loss of `logits` against soft targets `t`."""
+        kind = self.loss_kind()
+        tau = self.opts.la_tau if kind == "logit_adjusted" else 1.0
+        shift = logit_shift(kind, t, tau * self.log_prior, self.margins)
+        return classification_loss(logits, t, kind, self.loss_weight(), self.opts.focal_gamma,
+                                   sample_weight=sample_weight, shift=shift)
+
     # Steps.
     def training_step(self, batch, batch_idx):
         x, y, *rest = batch  # a third item: per-image loss weights (--synth-weight)
+        n_cls, smooth = self.label_map.num_classes, self.opts.label_smoothing
+        own = None  # CMO: the share of each image still its own
+        if self._minority is not None and self._cmo_rng.random() < self.opts.cmo:
+            x2, y2 = next(self._minority)[:2]
+            x, own = cmo_paste(x, x2.to(x.device), self._cmo_rng)
+            t2 = soft_targets(y2[: len(y)].to(y.device), n_cls, smooth)
         if self.mixup is not None and len(x) % 2 == 0:
             x, t = self.mixup(x, y)
         else:
-            t = soft_targets(y, self.label_map.num_classes, self.opts.label_smoothing)
+            t = soft_targets(y, n_cls, smooth)
         logits = self.model(x)
-        w = self.class_weight if self.class_weight.numel() else None
-        loss = classification_loss(logits, t, self.loss_kind(), w, self.opts.focal_gamma,
-                                   sample_weight=rest[0] if rest else None)
+        loss = self.loss_of(logits, t, rest[0] if rest else None)
+        if own is not None:  # the reference's lam * loss(own label) + (1 - lam) * loss(pasted label)
+            loss = own * loss + (1.0 - own) * self.loss_of(logits, t2, rest[0] if rest else None)
         self._tr["loss"] += loss.detach().float() * len(y)
         self._tr["correct"] += (logits.detach().argmax(1) == y).sum().float()
         self._tr["n"] += len(y)
@@ -108,6 +139,8 @@ class ClassifierModule(pl.LightningModule):
     def validation_step(self, batch, batch_idx):
         x, y = batch
         logits = self.model(x).float()
+        if self.opts.posthoc_la > 0:  # best.pt is chosen on the predictions the run will make
+            logits = logits - self.opts.posthoc_la * self.log_prior
         self._val_probs.append(logits.softmax(1))
         self._val_y.append(y)
         self._val_loss.append(F.cross_entropy(logits, y, reduction="sum"))

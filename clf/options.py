@@ -7,7 +7,7 @@ from augment.spec import DataSpec
 from common.ranges import AT_LEAST_1, BN_BATCH, NON_NEGATIVE, POSITIVE, PROBABILITY, SEED, VAL_FRACTION, WORKERS, Range
 
 SELECT_METRICS = ("acc", "macro_f1", "micro_f1", "hier_acc")
-LOSSES = ("ce", "focal")
+LOSSES = ("ce", "focal", "balanced_softmax", "logit_adjusted", "ldam")
 OPTIMIZERS = ("adamw", "sgd", "adam", "rmsprop", "lamb", "lion")
 
 
@@ -54,6 +54,14 @@ class TrainOptions:
     switch_loss: str | None = None       # e.g. "focal" from epoch switch_epoch on
     switch_epoch: int | None = None
     focal_gamma: float = 2.0
+    la_tau: float = 1.0                  # --loss logit_adjusted: tau in logits + tau * log(prior)
+    posthoc_la: float = 0.0              # post-hoc logit adjustment at test time: logits - tau * log(prior); 0 = off
+    drw_epoch: int | None = None         # deferred re-weighting: effective-number class weights from this epoch on
+    drw_beta: float = 0.9999             # the effective number's beta (Cui et al.)
+    ldam_margin: float = 0.5             # --loss ldam: the rarest class's margin (max_m)
+    ldam_scale: float = 30.0             # --loss ldam: the cosine head's scale s
+    cmo: float = 0.0                     # CMO: share of batches with a minority-sampled patch pasted on (0 = off)
+    tta: tuple[str, ...] = ()            # test-time views for the run's final val/test scores (hflip, vflip, shift)
     clip_grad: float | None = None
     select: str = "macro_f1"             # the selection metric (checkpointing and early stopping)
     patience: int = 0                    # early stopping after this many epochs without improvement; 0 = off
@@ -69,7 +77,9 @@ class TrainOptions:
 
 # What a run made before an option existed trained with: filled in on --resume, so such a run resumes (gen.options'
 # OPTIONS_BEFORE is the same rule for train-gan).
-OPTIONS_BEFORE = {"synth_filter": "none", "synth_scorer": None, "synth_weight": 1.0, "real_last": 0}
+OPTIONS_BEFORE = {"synth_filter": "none", "synth_scorer": None, "synth_weight": 1.0, "real_last": 0, "la_tau": 1.0,
+                  "posthoc_la": 0.0, "drw_epoch": None, "drw_beta": 0.9999, "ldam_margin": 0.5, "ldam_scale": 30.0,
+                  "cmo": 0.0, "tta": []}
 
 # Every numeric option's range (checked by clf.train.check_options, before any folder).
 TRAIN_RANGES = {
@@ -79,13 +89,15 @@ TRAIN_RANGES = {
     "batch_size": BN_BATCH, "lr": POSITIVE, "momentum": PROBABILITY, "weight_decay": NON_NEGATIVE,
     "warmup_epochs": NON_NEGATIVE, "warmup_lr": NON_NEGATIVE, "min_lr": NON_NEGATIVE,
     "label_smoothing": Range(0, 1, hi_open=True), "mixup": NON_NEGATIVE, "cutmix": NON_NEGATIVE,
-    "switch_epoch": NON_NEGATIVE, "focal_gamma": NON_NEGATIVE, "clip_grad": POSITIVE, "patience": NON_NEGATIVE,
+    "switch_epoch": NON_NEGATIVE, "focal_gamma": NON_NEGATIVE, "la_tau": POSITIVE, "posthoc_la": NON_NEGATIVE,
+    "drw_epoch": AT_LEAST_1, "drw_beta": Range(0, 1, lo_open=True, hi_open=True), "ldam_margin": POSITIVE,
+    "ldam_scale": POSITIVE, "cmo": PROBABILITY, "clip_grad": POSITIVE, "patience": NON_NEGATIVE,
     "min_delta": NON_NEGATIVE, "seed": SEED, "devices": AT_LEAST_1, "workers": WORKERS,
 }
 # Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).
 TRAIN_PATHS = ("data.data", "data.image_root", "data.class_table", "val_data", "test_data", "synth", "synth_scorer",
                "weights")
-PREDICT_RANGES = {"batch_size": AT_LEAST_1, "workers": WORKERS}
+PREDICT_RANGES = {"batch_size": AT_LEAST_1, "workers": WORKERS, "posthoc_la": NON_NEGATIVE}
 
 
 @dataclass
@@ -103,6 +115,7 @@ class PredictOptions:
     workers: int = 0
     label_as: str | None = None          # name | index | id; None: id when trained with dataset ids, else name
     skip_bad: bool = False               # leave unreadable images out and list them
+    posthoc_la: float | None = None      # logits - tau * log(training prior); None: the run's own (train --posthoc-la)
 
 
 @dataclass
@@ -123,3 +136,4 @@ class SubmitOptions:
     workers: int = 0
     skip_bad: bool = False               # unreadable images: listed, and given the most frequent label
     encoding: str | None = None          # the template's, when not UTF-8 (e.g. cp1251)
+    posthoc_la: float | None = None      # logits - tau * log(training prior); None: the run's own (train --posthoc-la)

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from common.errors import UserError
 
-TTA = ("hflip", "vflip")
+TTA = ("hflip", "vflip", "shift")
 
 
 def check_tta(tta: Sequence[str]) -> tuple[str, ...]:
@@ -31,9 +31,26 @@ def eval_transform(data_cfg: dict):
                             std=tuple(data_cfg["std"]), upscale=data_cfg.get("upscale", "bicubic"))
 
 
+def tta_views(x: torch.Tensor, tta: Sequence[str]) -> list[torch.Tensor]:
+    """The batch and its test-time views: hflip, vflip, and shift (airbench's translate: the image moved one pixel
+    up-left and one down-right, reflect-padded; each also mirrored when hflip is asked for)."""
+    import torch.nn.functional as F
+
+    views = [x]
+    if "shift" in tta:
+        pad = F.pad(x, (1, 1, 1, 1), mode="reflect")
+        h, w = x.shape[-2:]
+        views += [pad[..., :h, :w], pad[..., 2:, 2:]]
+    if "hflip" in tta:
+        views += [v.flip(-1) for v in views]
+    if "vflip" in tta:
+        views.append(x.flip(-2))
+    return views
+
+
 @torch.no_grad()
 def _probs_of_batch(model, x: torch.Tensor, tta: Sequence[str], amp: bool) -> torch.Tensor:
-    views = [x] + [x.flip(-1) if t == "hflip" else x.flip(-2) for t in tta]
+    views = tta_views(x, tta)
     with torch.autocast(x.device.type, enabled=amp):
         return torch.stack([model(v).float().softmax(1) for v in views]).mean(0)
 
@@ -95,7 +112,7 @@ class Predictions:
 
 def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: str = "auto", batch_size: int = 64,
                 device: str = "auto", workers: int = 0, progress: bool = True, label_as: str | None = None,
-                skip_bad: bool = False) -> Predictions:
+                skip_bad: bool = False, posthoc_la: float | None = None) -> Predictions:
     """Class probabilities for every readable image in a folder, with the labels to write them in.
 
     The label form is settled (and refused, e.g. `id` for a run without ids) and every image is opened
@@ -106,7 +123,7 @@ def run_predict(model_path: str, images: str, tta: Sequence[str] = (), which: st
 
     check_tta(tta)
     dev = pick_device(device)
-    tm = load_trained(model_path, which, dev)
+    tm = load_trained(model_path, which, dev, posthoc_la)
     form = tm.label_map.form(label_as)
     labels = tm.label_map.labels_as(form)
     df, keys, skipped = image_frame(images, skip_bad, check=True, progress=progress)
@@ -135,7 +152,7 @@ def predict(opts) -> dict:
         if path:
             check_out_file(path, option)
     p = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device, opts.workers,
-                    label_as=opts.label_as, skip_bad=opts.skip_bad)
+                    label_as=opts.label_as, skip_bad=opts.skip_bad, posthoc_la=opts.posthoc_la)
     keys, probs, form, labels = p.keys, p.probs, p.form, p.labels
     preds = {k: labels[i] for k, i in zip(keys, probs.argmax(1))}
     if opts.out:

@@ -70,7 +70,7 @@ def submit(opts) -> int:
     else:
         id_col, label_col = opts.id_column or "id", opts.label_column or "label"
     p = run_predict(opts.model, opts.images, opts.tta, opts.checkpoint, opts.batch_size, opts.device, opts.workers,
-                    label_as=opts.label_as, skip_bad=opts.skip_bad)
+                    label_as=opts.label_as, skip_bad=opts.skip_bad, posthoc_la=opts.posthoc_la)
     value = [p.labels[i] for i in p.probs.argmax(1)]
     if template is not None:
         # A skipped (unreadable) image still needs a row: it gets the most frequent prediction, and is listed.

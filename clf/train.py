@@ -69,11 +69,15 @@ def check_options(o: TrainOptions) -> None:
     if torch.cuda.is_available() and o.devices > torch.cuda.device_count():
         raise UserError(f"--devices {o.devices}: only {torch.cuda.device_count()} GPU(s) visible; lower --devices")
     interpolation(o.upscale)  # a typo fails before any run folder
+    from clf.predict import check_tta
+
+    check_tta(o.tta)
     from clf.data import check_mix
     from clf.freeze import parse_stages
 
     check_mix(o.synth, o.ratio, o.balance)
     check_synth_use(o)
+    check_long_tail(o)
 
     stages = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)  # a --stage/--trainable typo fails here
     if o.switch_epoch is not None and o.switch_epoch >= stages[-1].end:
@@ -109,6 +113,34 @@ def check_synth_use(o: TrainOptions) -> None:
     if o.real_last >= total:
         raise UserError(f"--real-last {o.real_last}: the run has {total} epoch(s), so synthetic images would never be "
                         f"seen; pass fewer than {total}")
+
+
+def check_long_tail(o: TrainOptions) -> None:
+    """The long-tail remedies correct the prior once each: two that correct the same thing are refused."""
+    from clf.freeze import parse_stages
+    from clf.losses import PRIOR_LOSSES
+
+    prior_loss = o.loss in PRIOR_LOSSES
+    if prior_loss and o.posthoc_la > 0:
+        raise UserError(f"--loss {o.loss} with --posthoc-la: the loss already adjusts the logits by the class prior "
+                        "while training; adjusting them again at test time counts the prior twice; use one of them")
+    if prior_loss and o.balanced_sampler:
+        raise UserError(f"--loss {o.loss} with --balanced-sampler: the loss corrects for the class prior of the data "
+                        "it sees, and the sampler has already removed it; use one of them")
+    if o.drw_epoch is not None and o.class_weighted:
+        raise UserError("--drw-epoch with --class-weighted: both set the loss's class weights; use one of them")
+    if o.switch_loss and "ldam" in (o.loss, o.switch_loss):
+        raise UserError("--loss ldam trains a cosine head that the other losses do not use; it cannot be switched "
+                        "to or from; use --drw-epoch for LDAM's deferred re-weighting")
+    if o.cmo > 0 and (o.mixup > 0 or o.cutmix > 0):
+        raise UserError("--cmo with --mixup/--cutmix: CMO is a CutMix of its own (a minority image's patch); use one")
+    if o.cmo > 0 and o.synth_weight != 1.0:
+        raise UserError("--cmo with --synth-weight: a pasted image is part of two images, so it has no one weight; "
+                        "use one of them")
+    total = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)[-1].end
+    if o.drw_epoch is not None and o.drw_epoch >= total:
+        raise UserError(f"--drw-epoch {o.drw_epoch}: the run has {total} epoch(s), numbered from 0, so the weights "
+                        f"would never be used; pass an epoch below {total} (the reference: 160 of 200)")
 
 
 def resume_checkpoint(run_dir: Path) -> Path:
@@ -217,7 +249,7 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     from augment.presets import create_transform
     from clf.curves import trainer_logger
     from clf.checkpoint import BestFrom
-    from clf.data import make_loader, phased_data, real_rows, synthetic_weights
+    from clf.data import make_loader, minority_batches, phased_data, real_rows, synthetic_weights, train_counts
     from clf.freeze import parse_stages
     from clf.module import ClassifierModule, EpochAugmentSeed
     from common.device import default_workers, pick_device
@@ -261,9 +293,10 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     callbacks.append(EpochAugmentSeed(train_tf, o.seed))
     if o.patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode="max", patience=o.patience, min_delta=o.min_delta))
+    minority = minority_batches(frames.train, lm, train_tf, o.batch_size, o.seed) if o.cmo > 0 else None
     module = ClassifierModule(model, lm, o, stages, cw, meta,
                               on_epoch_end=_metrics_csv_writer(run_dir, not o.progress) if run_dir else None,
-                              ddp=o.devices > 1)
+                              ddp=o.devices > 1, counts=train_counts(frames.train, lm), minority=minority)
     trainer = build_trainer(o, run_dir, callbacks, total, trainer_logger(run_dir, o.tensorboard, ckpt_path),
                             reload_every=1 if o.real_last > 0 else 0)
     pl.seed_everything(o.seed, workers=True, verbose=False)
@@ -283,7 +316,7 @@ def _evaluate(model, df, lm, data_cfg, o: TrainOptions) -> dict:
     from clf.predict import predict_probs
     from common.device import pick_device
 
-    probs = predict_probs(model, df, data_cfg, pick_device(o.device), batch_size=o.batch_size)
+    probs = predict_probs(model, df, data_cfg, pick_device(o.device), tta=o.tta, batch_size=o.batch_size)
     return compute_metrics([lm.index(x) for x in df["label"]], probs, lm)
 
 
@@ -329,8 +362,8 @@ def train(o: TrainOptions) -> Path | None:
 def _train_in(o: TrainOptions, run_dir: Path, rank: int, ckpt_path: Path | None, saved_lm) -> Path | None:
     """`train` once its run folder is known: data, model, config.json, fit, final figures and metrics.json."""
     from clf.checkpoint import load_trained
-    from clf.data import class_counts, load_frames
-    from clf.models import create_classifier, data_config
+    from clf.data import class_counts, load_frames, train_counts
+    from clf.models import create_classifier, data_config, set_head
     from clf.plots import plot_confusion, plot_curves, plot_per_class_f1
     from common.atomic import write_json
     from common.runs import options_dict, write_config
@@ -343,11 +376,14 @@ def _train_in(o: TrainOptions, run_dir: Path, rank: int, ckpt_path: Path | None,
     frames = load_frames(label_map=saved_lm, report_dir=run_dir if rank == 0 else None, **frames_args)
     lm = frames.label_map
     seed_everything(o.seed)  # the head (and a from-scratch model) start from seeded weights
-    model = create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet)
+    head = {"kind": "cosine", "scale": o.ldam_scale} if "ldam" in (o.loss, o.switch_loss) else {"kind": "linear"}
+    model = set_head(create_classifier(o.model, lm.num_classes, o.pretrained, o.weights, o.lite0_imagenet), head)
     dcfg = {**data_config(model, o.model, o.size, o.lite0_imagenet), "upscale": o.upscale}
     counts = class_counts(frames)
+    # head, class_counts and posthoc_la: what predict needs to rebuild the head and adjust the logits as the run did
     meta = {"format": 1, "arch": o.model, "num_classes": lm.num_classes, "class_names": list(lm.names),
-            "label_map": lm.to_dict(), "data_config": dcfg, "options": options_dict(o)}
+            "label_map": lm.to_dict(), "data_config": dcfg, "options": options_dict(o), "head": head,
+            "class_counts": train_counts(frames.train, lm), "posthoc_la": o.posthoc_la}
     if not o.resume and rank == 0:
         write_config(run_dir, "train", o, data_config=dcfg, class_counts=counts, kept_in_train=frames.kept_in_train)
         lm.save(run_dir / "labels.json")

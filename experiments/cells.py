@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from augment.mixing import BALANCE, parse_ratio
 from augment.spec import DataSpec
 from common.errors import UserError
-from experiments.config import EPOCH_FACTOR, REMEDIES, AblationConfig, load_config
+from experiments.config import EPOCH_FACTOR, AblationConfig, load_config, remedy_options
 from experiments.grid import Cell, build_cells
 
 if TYPE_CHECKING:  # the parts are imported where used: a config check need not load the GAN stack
@@ -100,8 +100,8 @@ def train_options(cell: Cell, inputs: CellInputs, cfg: AblationConfig, runs_root
     epochs = int(recipe["epochs"]) * EPOCH_FACTOR.get(cell.remedy, 1)
     return TrainOptions(data=data, out=str(runs_root), test_data=inputs.test, model=recipe["model"], epochs=epochs,
                         size=recipe["size"], aug=cell.aug, seed=cell.seed, **val, **mix,
-                        **weights, **REMEDIES[cell.remedy], **section_options(TrainOptions, recipe["options"], key,
-                                                                               "train"))
+                        **weights, **remedy_options(cell.remedy, epochs),
+                        **section_options(TrainOptions, recipe["options"], key, "train"))
 
 
 def gan_options(cfg: AblationConfig, train: str, out: str | Path, seed: int | None = None) -> GanOptions:

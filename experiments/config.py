@@ -145,13 +145,38 @@ GRID_AXES = ("ratios", "filter", "weight", "real_last", "remedy", "synth_remedy"
 # before an axis existed compare equal on --resume.
 AXIS_DEFAULTS = {"filters": ["none"], "remedies": ["none"], "gan_seeds": None, "weights": ["1"], "real_lasts": [0],
                  "synth_remedies": ["none"]}
+
+
+@dataclass(frozen=True)
+class EpochShare:
+    """An epoch option given as a share of the recipe's epochs (DRW switches at 160 of 200 in the reference)."""
+
+    share: float
+
+    def of(self, epochs: int) -> int:
+        return max(1, int(self.share * epochs))
+
+
 # Real-data remedies for imbalance, run at ratio 0 beside real only: the non-synthetic baselines synthetic data must
-# beat. Each is the TrainOptions it turns on.
+# beat. Each is the TrainOptions it turns on (an EpochShare is resolved against the cell's epochs: remedy_options).
+# The long-tail ones are the field's (BagofTricks-LT's table; naver-ai/cmo's cifar_train.py settings).
 REMEDIES = {"none": {}, "balanced_sampler": {"balanced_sampler": True}, "class_weighted": {"class_weighted": True},
-            "epochs_x2": {}}
+            "epochs_x2": {},
+            "balanced_softmax": {"loss": "balanced_softmax"},            # Ren et al. 2020
+            "logit_adjusted": {"loss": "logit_adjusted", "la_tau": 1.0},  # Menon et al. 2021, the loss
+            "posthoc_la": {"posthoc_la": 1.0},                          # Menon et al. 2021, at test time only
+            "drw": {"drw_epoch": EpochShare(0.8)},                      # Cao et al. 2019, effective-number weights
+            "ldam_drw": {"loss": "ldam", "drw_epoch": EpochShare(0.8)},  # Cao et al. 2019
+            "cmo": {"cmo": 0.5},                                        # Park et al. 2022, cross-entropy
+            "cmo_bs": {"cmo": 0.5, "loss": "balanced_softmax"}}         # CMO with Balanced Softmax, as in its paper
 # Real only at twice the epochs: as many steps as ratio 1 takes at the recipe's epochs, so a synthetic arm's gain is
 # measured against equal training cost, not against half of it (the scratch recipe was not converged at 40 epochs).
 EPOCH_FACTOR = {"epochs_x2": 2}
+
+
+def remedy_options(remedy: str, epochs: int) -> dict:
+    """The TrainOptions a remedy turns on in a cell of `epochs` epochs."""
+    return {k: v.of(epochs) if isinstance(v, EpochShare) else v for k, v in REMEDIES[remedy].items()}
 PRETRAINED_WEIGHTS = ("hub", "lite0-imagenet")
 
 

@@ -307,6 +307,24 @@ CASES_23 = [
     ("c3", "train/clip-grad-zero", TRAIN + " --data {data} --clip-grad 0 --out {new}", r"--clip-grad 0"),
     ("c3", "train/switch-epoch-past-the-end", TRAIN + " --data {data} --switch-loss focal --switch-epoch 9 "
      "--out {new}", r"--switch-epoch 9"),
+    ("c3", "train/la-tau-zero", TRAIN + " --data {data} --loss logit_adjusted --la-tau 0 --out {new}", r"--la-tau 0"),
+    ("c3", "train/posthoc-la-negative", TRAIN + " --data {data} --posthoc-la -1 --out {new}", r"--posthoc-la -1"),
+    ("c3", "train/cmo-above-one", TRAIN + " --data {data} --cmo 1.5 --out {new}", r"--cmo 1.5"),
+    ("c3", "train/drw-beta-one", TRAIN + " --data {data} --drw-epoch 1 --epochs 2 --drw-beta 1 --out {new}",
+     r"--drw-beta 1"),
+    ("c3", "train/drw-epoch-past-the-end", TRAIN + " --data {data} --drw-epoch 3 --out {new}", r"--drw-epoch 3"),
+    ("c3", "train/unknown-loss", TRAIN + " --data {data} --loss balanced --out {new}", r"--loss 'balanced'"),
+    ("c3", "train/prior-counted-twice", TRAIN + " --data {data} --loss balanced_softmax --posthoc-la 1 --out {new}",
+     r"counts the prior twice"),
+    ("c3", "train/prior-loss-with-sampler", TRAIN + " --data {data} --loss logit_adjusted --balanced-sampler "
+     "--out {new}", r"--balanced-sampler"),
+    ("c3", "train/drw-with-class-weights", TRAIN + " --data {data} --epochs 2 --drw-epoch 1 --class-weighted "
+     "--out {new}", r"--drw-epoch with --class-weighted"),
+    ("c3", "train/cmo-with-cutmix", TRAIN + " --data {data} --cmo 0.5 --cutmix 1 --out {new}", r"--cmo with"),
+    ("c3", "train/ldam-switched", TRAIN + " --data {data} --epochs 2 --loss ldam --switch-loss ce --switch-epoch 1 "
+     "--out {new}", r"--loss ldam"),
+    ("c3", "predict/posthoc-la-negative", "predict --model {clf} --images {test} --posthoc-la -1 --out {new}.json",
+     r"--posthoc-la -1"),
     ("c3", "predict/batch-zero", "predict --model {clf} --images {test} --batch-size 0 --out {new}.json",
      r"--batch-size 0"),
     ("c3", "predict/workers-negative", "predict --model {clf} --images {test} --workers -1 --out {new}.json",

@@ -96,3 +96,39 @@ def test_weights_file_loads_backbone_and_skips_other_head(trained_run):
     assert m.get_classifier().out_features == 7
     with pytest.raises(UserError, match="does not fit"):
         create_classifier("test_efficientnet", 3, weights=str(trained_run / "best.pt"))
+
+
+def test_airbench_net_whitens_the_first_training_batch_and_keeps_it():
+    """airbench's first layer: after the first training batch its filters whiten that batch's 2x2 patches (unit
+    variance along each eigenvector, up to eps); later batches and eval never refit, and a state dict carries it."""
+    from clf.models import create_classifier
+
+    m = create_classifier("airbench_cifar", 7)
+    assert m.get_classifier().out_features == 7
+    x = torch.randn(16, 3, 32, 32) * torch.tensor([3.0, 1.0, 0.2]).view(1, 3, 1, 1)
+    m.eval()(x)
+    assert not bool(m.whiten.ready)  # eval never fits
+    m.train()(x)
+    w = m.whiten.weight.clone()
+    assert bool(m.whiten.ready)
+    out = torch.nn.functional.conv2d(x, w[:12])  # the positive half: one channel per eigenvector
+    var = out.permute(1, 0, 2, 3).reshape(12, -1).pow(2).mean(1)
+    assert torch.allclose(var[:6], torch.ones(6), atol=0.05)  # the strong directions come out at unit variance
+    m(torch.randn(16, 3, 32, 32))
+    assert torch.equal(m.whiten.weight, w)
+    fresh = create_classifier("airbench_cifar", 7)
+    fresh.load_state_dict(m.state_dict())
+    assert bool(fresh.whiten.ready) and torch.equal(fresh.whiten.weight, w)
+
+
+def test_tta_views_shift_one_pixel_each_way_and_mirror():
+    from clf.predict import tta_views
+
+    x = torch.arange(2 * 3 * 5 * 5, dtype=torch.float32).view(2, 3, 5, 5)
+    views = tta_views(x, ("hflip", "shift"))
+    assert len(views) == 6
+    up_left, down_right = views[1], views[2]
+    assert torch.equal(up_left[..., 1:, 1:], x[..., :-1, :-1])
+    assert torch.equal(down_right[..., :-1, :-1], x[..., 1:, 1:])
+    assert torch.equal(views[3], x.flip(-1)) and torch.equal(views[4], up_left.flip(-1))
+    assert len(tta_views(x, ("hflip", "vflip"))) == 3  # the old views, unchanged
