@@ -99,11 +99,14 @@ def treatment_of(arm: str) -> str:
     return arm_label(**{**parse_arm(arm), "gan_seed": None})
 
 
-def against_best_remedy(mix: pd.DataFrame, metric: str) -> pd.DataFrame:
+def against_best_remedy(mix: pd.DataFrame, metric: str, with_plain: bool = False) -> pd.DataFrame:
     """Each synthetic arm minus the best real-data remedy of its setting (highest mean `metric` among the remedy
-    arms, e.g. balanced sampler or weighted loss), paired on seed; an `against` column names that remedy."""
-    is_remedy = mix["ratio"].map(lambda a: not is_synthetic(a) and parse_arm(a)["remedy"] != "none").astype(bool)
-    remedies = mix.loc[is_remedy]
+    arms, e.g. balanced sampler or weighted loss; with `with_plain`, real only too: the best real-data arm), paired on
+    seed; an `against` column names that arm."""
+    def real_arm(a: str) -> bool:
+        return not is_synthetic(a) and (with_plain or parse_arm(a)["remedy"] != "none")
+
+    remedies = mix.loc[mix["ratio"].map(real_arm).astype(bool)]
     out = []
     for key, rem in remedies.dropna(subset=[metric]).groupby(SETTING, sort=False):
         best = rem.groupby("ratio")[metric].mean().idxmax()

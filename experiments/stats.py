@@ -113,23 +113,24 @@ VERDICT_RULE = ("helped: the synthetic setting with the largest paired mean diff
                 "has a 95% CI entirely above 0; hurt: even that best setting has a CI entirely below 0; otherwise no "
                 "measurable difference. With several generator seeds the generator is part of the treatment: a "
                 "setting counts only as strongly as its weakest generator seed (the seed with the lowest CI bound). "
-                "Real-data remedies (balanced sampler, weighted loss) are not synthetic settings; they are compared "
-                "separately")
+                "When the grid has real-data arms beside real only (remedies, real only at equal cost), the "
+                "differences are taken against the best of them in each setting instead: synthetic images must beat "
+                "the strongest real-data arm, not the weakest")
 
 
 def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: str = "ratio",
-            treatment: pd.Series | None = None, generators: int = 1) -> dict:
+            treatment: pd.Series | None = None, generators: int = 1, against: str = "ratio 0") -> dict:
     """Apply VERDICT_RULE to a `paired_differences` table; returns {'verdict', 'line', 'best': row or None}.
 
     `treatment` names each row's setting without its generator seed: rows sharing it are one treatment under
     `generators` generator seeds (None: every row is its own treatment). A treatment is judged by its weakest seed
     (lowest CI bound; a seed without a CI, or missing, is weakest of all) and is "hurt" only when every seed's CI is
-    below 0.
+    below 0. `against` names the baseline the differences were taken against, for the line.
     """
     rows = paired.dropna(subset=["mean_diff"])
     if rows.empty:
         return {"verdict": "not measured", "best": None,
-                "line": f"Verdict ({metric}): not measured — no synthetic setting has a finished pair with ratio 0."}
+                "line": f"Verdict ({metric}): not measured — no synthetic setting has a finished pair with {against}."}
     keys = [*setting, "_treatment"]
     rows = rows.assign(_treatment=(treatment if treatment is not None else rows[ratio]).reindex(rows.index),
                        _lo=rows["ci_lo"].astype(float).fillna(-math.inf))
@@ -160,7 +161,7 @@ def verdict(paired: pd.DataFrame, metric: str, setting: Sequence[str], ratio: st
                  for _, r in hurt.iterrows()]
         text += "; significantly worse at " + "; ".join(worse)
     return {"verdict": v, "best": best.drop(labels=["_treatment", "_lo", "_hi", "_seeds"]).to_dict(),
-            "line": f"Verdict ({metric}, paired vs ratio 0): {text}."}
+            "line": f"Verdict ({metric}, paired vs {against}): {text}."}
 
 
 def _isnan(v) -> bool:
