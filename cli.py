@@ -204,18 +204,15 @@ def train_gan_cmd(**kw):
 @click.option("--batch", default=64, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--classifier", type=PATH, default=None,
-              help="Classifier run folder: keep only samples it assigns to their class.")
+              help="Classifier run folder: scores every sample (manifest.csv's score column, for --synth-filter).")
 @click.option("--min-confidence", default=None, type=float,
-              help="Probability the classifier must give (with --classifier).")
+              help="Keep only samples the --classifier gives at least this probability of their class.")
 def synth_cmd(classifier, min_confidence, **kw):
     """Sample PNGs per class and seed from a trained GAN, with a manifest to regenerate any image exactly."""
-    from common.errors import UserError
     from gen.options import SynthOptions
     from gen.synth import synth
 
-    if (classifier is None) != (min_confidence is None):
-        raise UserError("--classifier and --min-confidence go together; pass both or neither")
-    score_fn = None
+    score_fn = None  # --min-confidence without --classifier is refused by synth(), before anything is made
     if classifier is not None:
         from clf import load_scorer
 
@@ -224,7 +221,7 @@ def synth_cmd(classifier, min_confidence, **kw):
     df = synth(SynthOptions(classifier=classifier, min_confidence=min_confidence, **kw), score_fn=score_fn)
     for name, made in df.attrs["generated"].items():
         kept = df.attrs["kept"][name]
-        click.echo(f"{name}: {kept}/{made} kept" if score_fn else f"{name}: {made} images")
+        click.echo(f"{name}: {kept}/{made} kept" if min_confidence is not None else f"{name}: {made} images")
     from gen.quality import format_quality
 
     click.echo("\n".join(["variety and class (quality.json):", *format_quality(df.attrs["quality"])]))
@@ -316,12 +313,13 @@ def _csv_list(value) -> tuple[str, ...]:
 @click.option("--posthoc-la", default=0.0, show_default=True,
               help="Post-hoc logit adjustment at test time (validation, test, predict): logits - TAU x log prior.")
 @click.option("--drw-epoch", default=None, type=int,
-              help="Deferred re-weighting: effective-number class weights from this epoch on (e.g. 80%% of the run).")
+              help="Deferred re-weighting: effective-number class weights from this epoch on (e.g. at 4/5 of the run).")
 @click.option("--drw-beta", default=0.9999, show_default=True, help="beta of the effective number (1-b^n)/(1-b).")
 @click.option("--ldam-margin", default=0.5, show_default=True, help="--loss ldam: the rarest class's margin.")
 @click.option("--ldam-scale", default=30.0, show_default=True, help="--loss ldam: the cosine head's scale.")
 @click.option("--cmo", default=0.0, show_default=True,
-              help="CMO: share of batches that get a patch of a minority-sampled image pasted on (0.5 as the paper).")
+              help="CMO: share of batches that get a patch of a minority-sampled image pasted on (the paper: 0.5), "
+                   "in every epoch.")
 @click.option("--switch-loss", default=None, help="Loss to switch to at --switch-epoch (e.g. focal).")
 @click.option("--switch-epoch", default=None, type=int)
 @click.option("--focal-gamma", default=2.0, show_default=True)
@@ -356,7 +354,8 @@ def train_cmd(no_progress, stages, tta, **kw):
 def prediction_options(fn):
     """Options shared by predict and submit: TTA, checkpoint, batch, device, workers."""
     opts = [
-        click.option("--tta", default="", help="Test-time augmentation views, comma-separated: hflip, vflip, shift (one pixel each way, airbench's)."),
+        click.option("--tta", default="",
+                     help="Test-time augmentation views, comma-separated: hflip, vflip, shift (one pixel each way)."),
         click.option("--checkpoint", default="auto", show_default=True, type=click.Choice(["auto", "best", "last"]),
                      help="auto: best.pt, else last.pt (a run stopped before its best was kept)."),
         click.option("--batch-size", default=64, show_default=True),

@@ -99,6 +99,15 @@ def _preset_crop(size: int, interp: int) -> list:
     ]
 
 
+@register_preset("crop_cutout")
+def _preset_crop_cutout(size: int, interp: int) -> list:
+    # The CIFAR recipe plus Cutout (DeVries & Taylor 2017: one square hole half the image's side, on every image),
+    # the regulariser the small-data CIFAR baselines add to pad-and-crop.
+    return [*_preset_crop(size, interp),
+            A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(0.5, 0.5), hole_width_range=(0.5, 0.5),
+                            fill=0, p=1.0)]
+
+
 def create_transform(preset: str = "none", size: int = 224, is_training: bool = True,
                      mean: tuple[float, ...] | None = None, std: tuple[float, ...] | None = None,
                      upscale: str = "bicubic", seed: int | None = None) -> A.Compose:

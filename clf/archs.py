@@ -82,6 +82,7 @@ class _Whiten(nn.Module):
         self.bias = nn.Parameter(torch.zeros(2 * n))
         self.register_buffer("ready", torch.zeros((), dtype=torch.bool))
         self.eps = eps
+        self._seen_ready = False  # read the buffer once, not every step (on a GPU each read is a host sync)
 
     @property
     def out_channels(self) -> int:
@@ -100,8 +101,10 @@ class _Whiten(nn.Module):
         self.ready.fill_(True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and not bool(self.ready):
-            self.fit(x)
+        if self.training and not self._seen_ready:
+            if not bool(self.ready):
+                self.fit(x)
+            self._seen_ready = True
         return F.conv2d(x, self.weight.to(x.dtype), self.bias.to(x.dtype))
 
 
@@ -119,6 +122,18 @@ class _ConvGroup(nn.Sequential):
                          _conv(cout, cout), nn.BatchNorm2d(cout), nn.GELU())
 
 
+class _ScaledLinear(nn.Linear):
+    """airbench's bias-free head with its logits scaled (1/9): the scale is the head's, so a head swapped in for
+    another loss (LDAM's cosine head, clf.models.set_head) replaces it too."""
+
+    def __init__(self, in_features: int, num_classes: int, scale: float):
+        super().__init__(in_features, num_classes, bias=False)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x) * self.scale
+
+
 class AirbenchNet(nn.Module):
     """KellerJordan/cifar10-airbench's airbench94 network (legacy/airbench94.py make_net): the whitening layer,
     three conv groups, a 3x3 max-pool and a bias-free linear head whose logits are scaled by 1/9.
@@ -134,20 +149,24 @@ class AirbenchNet(nn.Module):
         self.features = nn.Sequential(*[_ConvGroup(a, b) for a, b in zip(chans, chans[1:])])
         self.num_features = widths[-1]
         self.scale = scale
-        self.fc = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
+        self.reset_classifier(num_classes)
 
     def get_classifier(self) -> nn.Module:
         return self.fc
 
     def reset_classifier(self, num_classes: int, global_pool: str | None = None) -> None:
-        self.fc = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
+        self.fc = _ScaledLinear(self.num_features, num_classes, self.scale) if num_classes else nn.Identity()
+
+    def group_matcher(self, coarse: bool = False) -> dict:
+        """timm's parameter groups (--trainable last:K): the whitening layer, then each conv group."""
+        return {"stem": r"^whiten", "blocks": r"^features\.(\d+)"}
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(F.gelu(self.whiten(x)))
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = F.adaptive_max_pool2d(x, 1).flatten(1)  # airbench's MaxPool2d(3) on its 3x3 map, at any input size
-        return x if pre_logits else self.fc(x) * self.scale
+        return x if pre_logits else self.fc(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))

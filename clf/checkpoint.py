@@ -83,6 +83,13 @@ def load_trained(model_path: str | Path, which: str = "auto", device: str | torc
     model = set_head(timm.create_model(meta["arch"], pretrained=False, num_classes=lm.num_classes), meta.get("head"))
     model.load_state_dict(model_state(ckpt))
     tau = float(meta.get("posthoc_la", 0.0) if posthoc_la is None else posthoc_la)
+    if posthoc_la and not meta.get("posthoc_la"):
+        from clf.train import prior_corrections
+
+        done = prior_corrections(meta.get("options", {}))
+        if done:
+            raise UserError(f"--posthoc-la {posthoc_la}: {path} was trained with {', '.join(done)}, which already "
+                            "corrects for the class prior; adjusting again counts it twice; leave --posthoc-la out")
     if tau > 0:
         if "class_counts" not in meta:
             raise UserError(f"--posthoc-la: {path} does not hold its training class counts (trained before they were "

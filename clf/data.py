@@ -143,16 +143,17 @@ def make_loader(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: in
                       drop_last=train and train_drop_last(len(ds), batch_size, replicas, drop_last))
 
 
-def minority_batches(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: int, seed: int):
+def minority_batches(df: pd.DataFrame, label_map: LabelMap, transform, batch_size: int, seed: int, rank: int = 0):
     """CMO's second loader (naver-ai/cmo get_weighted_sampler, alpha 1): epoch -> an endless iterator of full batches
-    drawn with per-image weight 1/count(class), from a generator seeded by (seed, epoch), so a resume redraws them.
+    drawn with per-image weight 1/count(class), from a generator seeded by (seed, epoch, DDP rank), so a resume
+    redraws them and each process pastes its own.
 
     In-process (no workers): the batches interleave with the main loader's on the same augmentation stream."""
     ds = ManifestDataset(df, label_map, transform)
     weights = class_balanced_weights(ds.targets)
 
     def batches(epoch: int):
-        g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        g = torch.Generator().manual_seed(seed * 1_000_003 + epoch + rank * 7_919)
         while True:
             sampler = WeightedRandomSampler(weights, len(ds), replacement=True, generator=g)
             yield from DataLoader(ds, batch_size=batch_size, sampler=sampler, drop_last=len(ds) >= batch_size)

@@ -138,6 +138,9 @@ def set_head(model: torch.nn.Module, head: dict | None) -> torch.nn.Module:
     if not head or head.get("kind", "linear") == "linear":
         return model
     old = model.get_classifier()
+    if not isinstance(old, torch.nn.Linear):
+        raise UserError(f"--loss ldam: {type(model).__name__}'s classifier is a {type(old).__name__}, not one linear "
+                        "layer, so it has no cosine form; use another loss or model")
     name = _classifier_prefix(model)
     parent = model.get_submodule(name.rpartition(".")[0]) if "." in name else model
     setattr(parent, name.rpartition(".")[2], CosineHead(old.in_features, old.out_features, float(head["scale"])))

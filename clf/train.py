@@ -115,21 +115,37 @@ def check_synth_use(o: TrainOptions) -> None:
                         f"seen; pass fewer than {total}")
 
 
-def check_long_tail(o: TrainOptions) -> None:
-    """The long-tail remedies correct the prior once each: two that correct the same thing are refused."""
-    from clf.freeze import parse_stages
+def prior_corrections(o) -> list[str]:
+    """The options of `o` (TrainOptions, or a run's options dict) that each correct for the class prior."""
     from clf.losses import PRIOR_LOSSES
 
-    prior_loss = o.loss in PRIOR_LOSSES
-    if prior_loss and o.posthoc_la > 0:
-        raise UserError(f"--loss {o.loss} with --posthoc-la: the loss already adjusts the logits by the class prior "
-                        "while training; adjusting them again at test time counts the prior twice; use one of them")
-    if prior_loss and o.balanced_sampler:
-        raise UserError(f"--loss {o.loss} with --balanced-sampler: the loss corrects for the class prior of the data "
-                        "it sees, and the sampler has already removed it; use one of them")
-    if o.drw_epoch is not None and o.class_weighted:
-        raise UserError("--drw-epoch with --class-weighted: both set the loss's class weights; use one of them")
-    if o.switch_loss and "ldam" in (o.loss, o.switch_loss):
+    get = o.get if isinstance(o, dict) else lambda k, d=None: getattr(o, k, d)
+    kinds = {get("loss", "ce"), get("switch_loss")}
+    out = [f"--loss {k}" for k in sorted(kinds & {*PRIOR_LOSSES, "ldam"}, key=str)]  # LDAM's margins, with its DRW
+    out += [flag for flag, on in (("--balanced-sampler", get("balanced_sampler", False)),
+                                  ("--class-weighted", get("class_weighted", False)),
+                                  ("--drw-epoch", get("drw_epoch") is not None and "ldam" not in kinds),
+                                  ("--posthoc-la", (get("posthoc_la", 0.0) or 0.0) > 0)) if on]
+    return out
+
+
+def check_long_tail(o: TrainOptions) -> None:
+    """The long-tail remedies correct the class prior once: two that both correct it are refused, and so are the
+    remedies' own settings without the remedy (they would be silently ignored)."""
+    from clf.freeze import parse_stages
+
+    both = prior_corrections(o)
+    if len(both) > 1:
+        raise UserError(f"{' with '.join(both)}: each corrects for the class prior, so together they count it twice; "
+                        "use one of them (LDAM's own --drw-epoch excepted)")
+    kinds = {o.loss, o.switch_loss}
+    for flag, set_, needs, why in (("--la-tau", o.la_tau != 1.0, "logit_adjusted" in kinds, "--loss logit_adjusted"),
+                                   ("--ldam-margin", o.ldam_margin != 0.5, "ldam" in kinds, "--loss ldam"),
+                                   ("--ldam-scale", o.ldam_scale != 30.0, "ldam" in kinds, "--loss ldam"),
+                                   ("--drw-beta", o.drw_beta != 0.9999, o.drw_epoch is not None, "--drw-epoch E")):
+        if set_ and not needs:
+            raise UserError(f"{flag}: only used with {why}; add it or drop {flag}")
+    if o.switch_loss and "ldam" in kinds:
         raise UserError("--loss ldam trains a cosine head that the other losses do not use; it cannot be switched "
                         "to or from; use --drw-epoch for LDAM's deferred re-weighting")
     if o.cmo > 0 and (o.mixup > 0 or o.cutmix > 0):
@@ -137,6 +153,9 @@ def check_long_tail(o: TrainOptions) -> None:
     if o.cmo > 0 and o.synth_weight != 1.0:
         raise UserError("--cmo with --synth-weight: a pasted image is part of two images, so it has no one weight; "
                         "use one of them")
+    if o.cmo > 0 and o.real_last > 0:
+        raise UserError("--cmo with --real-last: CMO pastes patches of the whole training set, synthetic images too, "
+                        "into the real-only epochs; use one of them")
     total = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)[-1].end
     if o.drw_epoch is not None and o.drw_epoch >= total:
         raise UserError(f"--drw-epoch {o.drw_epoch}: the run has {total} epoch(s), numbered from 0, so the weights "
@@ -293,7 +312,8 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
     callbacks.append(EpochAugmentSeed(train_tf, o.seed))
     if o.patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode="max", patience=o.patience, min_delta=o.min_delta))
-    minority = minority_batches(frames.train, lm, train_tf, o.batch_size, o.seed) if o.cmo > 0 else None
+    minority = minority_batches(frames.train, lm, train_tf, o.batch_size, o.seed,
+                                int(os.environ.get("LOCAL_RANK", "0"))) if o.cmo > 0 else None
     module = ClassifierModule(model, lm, o, stages, cw, meta,
                               on_epoch_end=_metrics_csv_writer(run_dir, not o.progress) if run_dir else None,
                               ddp=o.devices > 1, counts=train_counts(frames.train, lm), minority=minority)
@@ -343,6 +363,9 @@ def train(o: TrainOptions) -> Path | None:
         ckpt_path = resume_checkpoint(run_dir)  # an unreadable checkpoint is refused whatever the options say
         check_same_options({**OPTIONS_BEFORE, **cfg["options"]}, options_dict(o), ignore=RESUME_IGNORE,
                            paths=TRAIN_PATHS)
+        if "la_tau" not in cfg["options"] and o.class_weighted:  # la_tau came with the new normalisation
+            raise UserError(f"--resume {run_dir}: a class-weighted run from before the weighted loss was normalised "
+                            "as torch's hard-label rule; it would go on under another loss scale; start it again")
         saved_lm = LabelMap.load(run_dir)
     elif rank > 0 and os.environ.get("SYNTHMIX_RUN_DIR"):  # a DDP worker joins rank 0's run folder
         run_dir = Path(os.environ["SYNTHMIX_RUN_DIR"])

@@ -112,8 +112,14 @@ def _read(path: Path) -> dict:
 
 
 def _ran_options(job: Path) -> dict:
-    """A job file's options but its output folder: what decides whether its result is this cell's too."""
-    return _but_out(_read(job).get("options", {}))
+    """A job file's options but its output folder: what decides whether its result is this cell's too. A job from
+    before an option existed ran with that option's old value (clf.options.OPTIONS_BEFORE)."""
+    from clf.options import OPTIONS_BEFORE
+
+    o = _read(job).get("options", {})
+    if o.get("class_weighted") and "la_tau" not in o:
+        return {"class_weighted": "trained before the weighted loss was normalised as torch's; not this cell's"}
+    return _but_out({**OPTIONS_BEFORE, **o})
 
 
 def _but_out(o: dict) -> dict:

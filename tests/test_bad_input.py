@@ -221,7 +221,7 @@ CASES = [
     ("train-gan/bad-diffaug", "train-gan --data {data} --out {new} --diffaug blur", r"blur"),
     ("train-gan/resume-not-a-run", "train-gan --data {data} --out {new} --resume {root}/nope", r"nope"),
     ("synth/min-confidence-alone", "synth --gan {gan} --all --n 2 --min-confidence 0.5 --out {new}",
-     r"--classifier and --min-confidence go together"),
+     r"--min-confidence 0.5: needs --classifier RUN"),
     ("synth/bad-seeds", "synth --gan {gan} --all --seeds 5-1 --out {new}", r"seed list"),
     ("synth/class-and-all", "synth --gan {gan} --all --class blue --n 2 --out {new}", r"--class and --all"),
     ("fid/real-missing", "fid --real {root}/nope --fake {data} --extractor effnet-lite0 --out {new}.json", r"nope"),
@@ -315,11 +315,17 @@ CASES_23 = [
     ("c3", "train/drw-epoch-past-the-end", TRAIN + " --data {data} --drw-epoch 3 --out {new}", r"--drw-epoch 3"),
     ("c3", "train/unknown-loss", TRAIN + " --data {data} --loss balanced --out {new}", r"--loss 'balanced'"),
     ("c3", "train/prior-counted-twice", TRAIN + " --data {data} --loss balanced_softmax --posthoc-la 1 --out {new}",
-     r"counts the prior twice"),
+     r"--loss balanced_softmax with --posthoc-la: .*count it twice"),
     ("c3", "train/prior-loss-with-sampler", TRAIN + " --data {data} --loss logit_adjusted --balanced-sampler "
      "--out {new}", r"--balanced-sampler"),
     ("c3", "train/drw-with-class-weights", TRAIN + " --data {data} --epochs 2 --drw-epoch 1 --class-weighted "
-     "--out {new}", r"--drw-epoch with --class-weighted"),
+     "--out {new}", r"--class-weighted with --drw-epoch"),
+    ("c3", "train/posthoc-with-sampler", TRAIN + " --data {data} --posthoc-la 1 --balanced-sampler --out {new}",
+     r"--balanced-sampler with --posthoc-la"),
+    ("c3", "train/switch-to-prior-loss-with-posthoc", TRAIN + " --data {data} --epochs 2 --switch-loss balanced_softmax "
+     "--switch-epoch 1 --posthoc-la 1 --out {new}", r"--loss balanced_softmax with --posthoc-la"),
+    ("c3", "train/la-tau-without-its-loss", TRAIN + " --data {data} --la-tau 2 --out {new}", r"--la-tau: only used"),
+    ("c3", "train/drw-beta-without-drw", TRAIN + " --data {data} --drw-beta 0.99 --out {new}", r"--drw-beta: only"),
     ("c3", "train/cmo-with-cutmix", TRAIN + " --data {data} --cmo 0.5 --cutmix 1 --out {new}", r"--cmo with"),
     ("c3", "train/ldam-switched", TRAIN + " --data {data} --epochs 2 --loss ldam --switch-loss ce --switch-epoch 1 "
      "--out {new}", r"--loss ldam"),
@@ -389,6 +395,8 @@ CASES_23 = [
     ("c8", "fid/latin1-csv-no-encoding-option", FID + " --real {csv_latin1} --out {new}.json",
      r"^(?!.*--encoding).*csv_latin1.csv: not UTF-8"),
     ("c8", "fid/corrupt-real-no-skip-bad", FID + " --real {bad} --out {new}.json", r"^(?!.*--skip-bad).*broken.png"),
+    ("c8", "fid/corrupt-fake-resized-no-skip-bad", "fid --real {data} --fake {bad} --extractor effnet-lite0 "
+     "--resize 16 --out {new}.json", r"^(?!.*--skip-bad).*broken.png: .*; remove"),
     ("c8", "synth/classifier-of-other-classes", "synth --gan {gan} --all --n 2 --classifier {clf_other} "
      "--min-confidence 0.5 --out {new}", r"--classifier .*other_classes.*red"),
 ]

@@ -98,3 +98,16 @@ def test_seeded_transform_repeats_and_seeds_differ():
     a, b, c = run(7), run(7), run(8)
     assert all(torch.equal(x, y) for x, y in zip(a, b))
     assert not all(torch.equal(x, y) for x, y in zip(a, c))
+
+
+def test_crop_cutout_blanks_one_square_half_the_side_on_every_image():
+    """Cutout: each output has exactly one zeroed square of side size/2 (whole, inside the image)."""
+    img = np.full((16, 16, 3), 200, dtype=np.uint8)
+    t = create_transform("crop_cutout", 16, mean=(0,) * 3, std=(1,) * 3, upscale="nearest", seed=0)
+    corners = set()
+    for _ in range(20):
+        hole = (t(image=img)["image"].numpy()[0] == 0)
+        ys, xs = np.nonzero(hole)
+        assert hole.sum() == 64 and ys.max() - ys.min() == 7 and xs.max() - xs.min() == 7
+        corners.add((ys.min(), xs.min()))
+    assert len(corners) > 3  # the hole moves

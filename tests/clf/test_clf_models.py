@@ -132,3 +132,13 @@ def test_tta_views_shift_one_pixel_each_way_and_mirror():
     assert torch.equal(down_right[..., :-1, :-1], x[..., 1:, 1:])
     assert torch.equal(views[3], x.flip(-1)) and torch.equal(views[4], up_left.flip(-1))
     assert len(tta_views(x, ("hflip", "vflip"))) == 3  # the old views, unchanged
+
+
+def test_airbench_net_has_timm_blocks_for_partial_training():
+    from clf.freeze import trainable_names
+    from clf.models import create_classifier
+
+    m = create_classifier("airbench_cifar", 3)
+    last1 = trainable_names(m, "last:1")
+    assert "fc.weight" in last1 and any(n.startswith("features.2.") for n in last1)
+    assert not any(n.startswith(("features.0.", "features.1.", "whiten")) for n in last1)

@@ -162,3 +162,25 @@ def test_cmo_draws_minority_classes_more_often(toy):
     assert share.min() > 0.25  # red is 6 of 26 images (0.23) but drawn about a third of the time
     a, b = next(batches(3))[1], next(batches(3))[1]
     assert torch.equal(a, b)
+
+
+def test_posthoc_la_on_a_run_that_already_corrected_the_prior_is_refused(toy, tmp_path):
+    from clf.predict import run_predict
+    from clf.train import train
+    from common.errors import UserError
+
+    run = train(tiny_options(toy["train"], tmp_path, epochs=1, tensorboard=False, class_weighted=True))
+    with pytest.raises(UserError, match="--class-weighted.*count"):
+        run_predict(str(run), str(toy["test"]), progress=False, posthoc_la=1.0)
+    assert len(run_predict(str(run), str(toy["test"]), progress=False).keys) == 12  # without it: as trained
+
+
+def test_ldam_on_airbench_replaces_its_scaled_head():
+    """airbench's 1/9 belongs to its head: LDAM's cosine head (scale s) replaces it, so the margins are in the
+    units the reference uses (s * cos - s * m), not nine times larger."""
+    from clf.models import CosineHead, create_classifier, set_head
+
+    m = set_head(create_classifier("airbench_cifar", 4), {"kind": "cosine", "scale": 30.0})
+    assert isinstance(m.get_classifier(), CosineHead)
+    out = m.eval()(torch.randn(3, 3, 32, 32))
+    assert out.abs().max() <= 30.0 + 1e-4 and out.abs().max() > 30.0 / 9  # cosines times s, nothing more

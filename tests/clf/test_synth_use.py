@@ -74,6 +74,33 @@ def test_scorer_run_scores_the_pool_with_its_own_classes(toy, synth_dir, trained
     assert syn["label"].value_counts().to_dict() == {"blue": 5, "green": 5, "red": 5}  # half of 10 per class
 
 
+def test_synth_with_a_classifier_alone_writes_the_scores_train_ranks_by(toy, trained_run, tmp_path):
+    """`synth --classifier RUN` without --min-confidence keeps every image and writes the score column, which
+    `train --synth-filter top<q>` then uses without a --synth-scorer: the same scores --synth-scorer RUN gives."""
+    from click.testing import CliRunner
+
+    from augment.spec import DataSpec
+    from cli import cli
+    from clf.predict import score_manifest
+    from gen.options import GanOptions
+    from gen.train import train_gan
+
+    gan = train_gan(GanOptions(data=DataSpec(str(toy["train"])), out=str(tmp_path / "gans"), size=32, steps=1,
+                               batch=4, nz=16, ngf=8, ndf=8, snapshot_every=1, log_every=1, min_class_images=4,
+                               judge_steps=0, progress=False))
+    syn = tmp_path / "syn"
+    res = CliRunner().invoke(cli, ["synth", "--gan", str(gan), "--all", "--n", "4", "--classifier", str(trained_run),
+                                   "--device", "cpu", "--out", str(syn)])
+    assert res.exit_code == 0, res.output
+    saved = pd.read_csv(syn / "manifest.csv")
+    assert len(saved) == 12 and saved["score"].between(0, 1).all()
+    rescored = score_manifest(saved.drop(columns="score"), trained_run)
+    assert (saved["score"] - rescored["score"]).abs().max() < 1e-5
+    f = _frames(toy, syn, ratio=1.0, balance=False, synth_filter="top0.5")  # no --synth-scorer needed
+    assert f.train[f.train["source"] == "synthetic"]["label"].value_counts().to_dict() == {"blue": 2, "green": 2,
+                                                                                           "red": 2}
+
+
 def test_sample_weights_make_a_weighted_mean_and_weight_zero_drops_an_image():
     from clf.losses import classification_loss, soft_targets
 

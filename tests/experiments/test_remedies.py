@@ -45,3 +45,20 @@ def test_shipped_long_tail_grid_weighs_every_field_remedy():
     assert {"class_weighted", "balanced_softmax", "logit_adjusted", "posthoc_la", "drw", "ldam_drw", "cmo"} \
         <= set(cfg.remedies)
     assert cfg.ratios == ["0"]  # real images only: no generator is trained for it
+
+
+def test_a_remedy_that_cannot_run_in_the_recipe_is_refused_at_load(tmp_path):
+    """DRW needs an epoch to switch at: a 1-epoch recipe is refused when the config is loaded (--dry-run too), not
+    cell by cell later."""
+    import yaml
+
+    from common.errors import UserError
+    from experiments.cells import load_ablation_config
+
+    raw = {"data": {"train": str(tmp_path), "test": str(tmp_path)}, "gan": {"synth": str(tmp_path)},
+           "grid": {"ratios": [0], "remedy": ["none", "drw"], "augs": ["basic"], "seeds": [0, 1, 2]},
+           "classifier": {"model": "test_resnet", "epochs": 1, "size": 16}, "cas": {"enabled": False}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(UserError, match="--drw-epoch 1"):
+        load_ablation_config(path)
