@@ -16,8 +16,11 @@ def is_image_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTS
 
 
-def load_rgb(path: str | Path) -> np.ndarray:
-    """Read an image as (H, W, 3) uint8, EXIF orientation applied; grey/RGBA/palette become RGB."""
+def load_rgb(path: str | Path, fix: str = "remove it or pass --skip-bad") -> np.ndarray:
+    """Read an image as (H, W, 3) uint8, EXIF orientation applied; grey/RGBA/palette become RGB.
+
+    `fix` ends the error for an unreadable file: a command without --skip-bad (fid) passes its own advice.
+    """
     path = Path(path)
     try:
         with Image.open(path) as im:
@@ -26,7 +29,7 @@ def load_rgb(path: str | Path) -> np.ndarray:
     except FileNotFoundError:
         raise UserError(f"{path}: image file not found; fix the path or rebuild the manifest") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise UserError(f"{path}: unreadable or corrupt image ({e}); remove it or pass --skip-bad") from None
+        raise UserError(f"{path}: unreadable or corrupt image ({e}); {fix}") from None
 
 
 def to_rgb(im: Image.Image) -> Image.Image:

@@ -68,14 +68,16 @@ def validate(df: pd.DataFrame, label_map: LabelMap | None = None, skip_bad: bool
     clean = clean[~clean["path"].duplicated(keep="first")].reset_index(drop=True)
     if label_map is not None:
         clean = clean[clean["label"].isin(label_map.names) | clean["label"].isna()].reset_index(drop=True)
+    if len(clean) == 0:  # refused before the report is written: a refused command leaves nothing in its output
+        first = (f": {problems[0].line()}" + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else "")
+                 if problems else "")
+        raise UserError(f"no usable images left after validation{first}; check the data folder or CSV")
     if problems and report_path is not None:
         with atomic_path(report_path) as tmp:
             pd.DataFrame([p.__dict__ for p in problems]).to_csv(tmp, index=False)
     if problems and not quiet:
         print(f"skipped {len(problems)} bad items" + (f"; listed in {report_path}" if report_path else ""))
     labelled = clean["label"].dropna()
-    if len(clean) == 0:
-        raise UserError("no usable images left after validation; check the data folder or CSV")
     emptied = sorted(set(df["label"].dropna()) - set(labelled))
     if emptied and not skip_bad:
         raise UserError(f"classes {', '.join(emptied)} have no usable images; add images or remove them")

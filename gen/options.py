@@ -106,6 +106,7 @@ class SynthOptions:
     out: str = "synthetic"
     checkpoint: str = "auto"           # auto | best | last | a .pt path
     batch: int = 64
-    min_confidence: float | None = None  # keep only samples the classifier scores >= this for their class
-    classifier: str | None = None        # recorded in the summary; the scorer itself is passed as a function
+    min_confidence: float | None = None  # keep only samples the classifier scores >= this (needs the classifier)
+    classifier: str | None = None        # scores every sample (manifest.csv's score column); the scorer itself is
+                                         # passed to synth() as a function, so gen never imports clf
     device: str = "auto"

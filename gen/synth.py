@@ -5,7 +5,9 @@ standing BN statistics (gen.sampling: fixed noise, so deterministic), so `--clas
 one image of an earlier batch (stylegan2-ada's rule). OUT/quality.json gives each class's diversity (mean pairwise
 distance, beside the reals' from the run) and classifier agreement (the run's judge.pt), so variety and class
 correctness are checked where the images are made.
-The optional classifier filter takes a plain function, so gen never imports clf.
+The optional classifier takes a plain function (cli.py builds it from clf), so gen never imports clf: with it every
+image gets a `score` column in manifest.csv (what `train --synth-filter top<q>` ranks by), and with a threshold only
+images scored at or above it are written.
 """
 from __future__ import annotations
 
@@ -79,8 +81,9 @@ def load_sampler(run: str | Path, checkpoint: str | None = None, device: str = "
 def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     """Write OUT/<class>/seed<NNNN>.png and OUT/manifest.csv; return the manifest.
 
-    With `score_fn` and `opts.min_confidence`, only samples that `score_fn(images, class)` gives probability
-    >= min_confidence are kept; `df.attrs["kept"]` / `["generated"]` count them per class.
+    With `score_fn`, the manifest gets a `score` column: `score_fn(images, class)`, the probability of the image's
+    own class. With `opts.min_confidence` too, only samples scored >= min_confidence are kept;
+    `df.attrs["kept"]` / `["generated"]` count them per class.
     """
     from common.progress import progress_bar
 
@@ -94,8 +97,9 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     from common.ranges import check_ranges
     from gen.options import SYNTH_RANGES
 
-    if (score_fn is None) != (opts.min_confidence is None):
-        raise UserError("--classifier and --min-confidence go together; pass both or neither")
+    if opts.min_confidence is not None and score_fn is None:
+        raise UserError(f"--min-confidence {opts.min_confidence}: needs --classifier RUN (a classifier trained on the "
+                        "real images) to score the images; pass --classifier too, or drop --min-confidence")
     check_ranges(opts, SYNTH_RANGES)
     out = check_new_dir(opts.out)
     pick_device(opts.device)
@@ -127,29 +131,38 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     rows, generated, kept, sample = [], {}, {}, {}
     gan_run = str(ckpt_path.parent.resolve())
     with atomic_dir(out) as tmp:
-        for name, k in zip(names, indices):
-            (tmp / name).mkdir(parents=True)
-            for i in progress_bar(range(0, len(seeds), opts.batch), desc=f"synth {name}", unit="batch", leave=False):
-                chunk = seeds[i:i + opts.batch]
-                imgs = sampler.generate(k, chunk, opts.batch)
-                keep = torch.ones(len(chunk), dtype=torch.bool)
-                if score_fn is not None:
-                    keep = torch.as_tensor(score_fn(imgs, name)).float().cpu() >= opts.min_confidence
-                have = len(sample.get(name, ()))
-                if have < MAX_PER_CLASS:
-                    sample[name] = torch.cat([sample.get(name, imgs[:0]), imgs[keep][:MAX_PER_CLASS - have]])
-                for s, img, ok in zip(chunk, imgs, keep.tolist()):
-                    if not ok:
-                        continue
-                    fname = f"seed{s:0{width}d}.png"
-                    Image.fromarray(img.permute(1, 2, 0).numpy()).save(tmp / name / fname)
-                    rows.append({"path": str((out / name / fname).resolve()), "label": name,
-                                 "category": categories.get(name), "source": "synthetic", "gan_run": gan_run,
-                                 "checkpoint": str(ckpt_path.resolve()), "seed": int(s), "gan_step": sampler.step})
-                generated[name] = generated.get(name, 0) + len(chunk)
-                kept[name] = kept.get(name, 0) + int(keep.sum())
-        df = pd.DataFrame(rows, columns=["path", "label", "category", "source", "gan_run", "checkpoint", "seed",
-                                         "gan_step"])
+        # One bar for the whole job, the class beside it: a log gets a line per half minute, not a bar per class.
+        with progress_bar(total=len(names) * len(seeds), desc="synth", unit="img") as bar:
+            for name, k in zip(names, indices):
+                (tmp / name).mkdir(parents=True)
+                bar.set_postfix_str(name, refresh=False)
+                for i in range(0, len(seeds), opts.batch):
+                    chunk = seeds[i:i + opts.batch]
+                    imgs = sampler.generate(k, chunk, opts.batch)
+                    keep = torch.ones(len(chunk), dtype=torch.bool)
+                    scores = [None] * len(chunk)
+                    if score_fn is not None:
+                        p = torch.as_tensor(score_fn(imgs, name)).float().cpu()
+                        scores = p.tolist()
+                        if opts.min_confidence is not None:
+                            keep = p >= opts.min_confidence
+                    have = len(sample.get(name, ()))
+                    if have < MAX_PER_CLASS:
+                        sample[name] = torch.cat([sample.get(name, imgs[:0]), imgs[keep][:MAX_PER_CLASS - have]])
+                    for s, img, ok, sc in zip(chunk, imgs, keep.tolist(), scores):
+                        if not ok:
+                            continue
+                        fname = f"seed{s:0{width}d}.png"
+                        Image.fromarray(img.permute(1, 2, 0).numpy()).save(tmp / name / fname)
+                        rows.append({"path": str((out / name / fname).resolve()), "label": name,
+                                     "category": categories.get(name), "source": "synthetic", "gan_run": gan_run,
+                                     "checkpoint": str(ckpt_path.resolve()), "seed": int(s), "gan_step": sampler.step,
+                                     "score": sc})
+                    generated[name] = generated.get(name, 0) + len(chunk)
+                    kept[name] = kept.get(name, 0) + int(keep.sum())
+                    bar.update(len(chunk))
+        columns = ["path", "label", "category", "source", "gan_run", "checkpoint", "seed", "gan_step"]
+        df = pd.DataFrame(rows, columns=columns + ["score"] * (score_fn is not None))
         save_manifest(df, tmp / "manifest.csv")
         run = ckpt_path.parent
         quality = class_quality(sample, load_run_judge(run), run_real_diversity(run), run_real_features(run))

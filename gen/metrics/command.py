@@ -110,7 +110,7 @@ def _fake_folder_sample(folder: Path, n: int):
     import torch
 
     from augment.images import load_rgb
-    from gen.metrics.imagesets import load_groups
+    from gen.metrics.imagesets import CORRUPT_FIX, load_groups
 
     try:
         groups = load_groups(folder, "fake")
@@ -120,7 +120,7 @@ def _fake_folder_sample(folder: Path, n: int):
         return {}, None
     fakes = {}
     for c, paths in groups.items():
-        arrs = [load_rgb(p) for p in sorted(paths)[:n]]
+        arrs = [load_rgb(p, fix=CORRUPT_FIX) for p in sorted(paths)[:n]]
         if len({a.shape for a in arrs}) != 1:
             return {}, None  # mixed sizes: no pixel-space diversity
         fakes[c] = torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).contiguous()

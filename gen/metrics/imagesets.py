@@ -17,6 +17,8 @@ from common.errors import UserError
 
 # One class's images: file paths, or a uint8 tensor (n, 3, H, W).
 Images = Union[list, torch.Tensor]
+# What fid can do about an unreadable image: it has no --skip-bad (it scores every image it is given).
+CORRUPT_FIX = "remove or replace it, or pass a manifest CSV that leaves it out"
 
 
 def load_groups(spec, what: str) -> dict[str | None, Images]:
@@ -87,7 +89,7 @@ def image_sizes(images: Images) -> set[tuple[int, int]]:
         except FileNotFoundError:
             raise UserError(f"{p}: image file not found; fix the path or rebuild the manifest") from None
         except (UnidentifiedImageError, OSError) as e:
-            raise UserError(f"{p}: unreadable or corrupt image ({e}); remove it") from None
+            raise UserError(f"{p}: unreadable or corrupt image ({e}); {CORRUPT_FIX}") from None
         sizes.add((h, w))
     return sizes
 
@@ -146,7 +148,8 @@ class UInt8Images(Dataset):
         else:
             from augment.images import load_rgb
 
-            x = torch.from_numpy(np.array(load_rgb(self.images[i]))).permute(2, 0, 1).contiguous()  # a writable copy
+            rgb = load_rgb(self.images[i], fix=CORRUPT_FIX)
+            x = torch.from_numpy(np.array(rgb)).permute(2, 0, 1).contiguous()  # a writable copy
         return _resize_crop(x, self.resize) if self.resize else x
 
 

@@ -39,6 +39,25 @@ def test_inspect_with_skip_bad_reports_bad_files(make_folder, tmp_path):
     assert (tmp_path / "eda" / "bad_files.csv").exists()
 
 
+def test_samples_grid_has_no_blank_band_under_its_title(make_folder, tmp_path):
+    """20 classes make a tall grid: its title sits just above the first row, not inches above it."""
+    import numpy as np
+
+    data = make_folder({f"class{k:02d}": 2 for k in range(20)})
+    res = _run("data", "inspect", "--data", data, "--out", tmp_path / "eda")
+    assert res.exit_code == 0, res.output
+    with Image.open(tmp_path / "eda" / "samples.png") as im:
+        grey = np.asarray(im.convert("L"))
+    drawn = (grey < 250).any(axis=1)  # rows holding anything but the white background
+    blank, longest = 0, 0
+    for d in drawn:
+        blank = 0 if d else blank + 1
+        longest = max(longest, blank)
+    pitch = len(grey) / 20  # the height one class's row takes
+    assert drawn[: int(0.05 * len(grey))].any(), "the title is not at the top"
+    assert longest < pitch / 2, f"a blank band of {longest} px rows (a class row is {pitch:.0f} px)"
+
+
 def test_bad_input_fails_with_one_line_and_writes_nothing(make_folder, tmp_path):
     data = make_folder({"a": 3, "b": 3})
     (data / "b" / "000.png").write_bytes(b"")
@@ -46,6 +65,17 @@ def test_bad_input_fails_with_one_line_and_writes_nothing(make_folder, tmp_path)
     assert res.exit_code == 2
     assert "000.png: zero-byte file" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "eda").exists()
+
+
+def test_inspect_skip_bad_with_every_image_bad_leaves_nothing_in_out(make_folder, tmp_path):
+    data = make_folder({"a": 2, "b": 1})
+    for f in data.rglob("*.png"):
+        f.write_bytes(b"junk")
+    res = CliRunner().invoke(cli, ["data", "inspect", "--data", str(data), "--out", str(tmp_path / "eda"),
+                                   "--skip-bad"])
+    assert res.exit_code == 2, res.output
+    assert "no usable images left" in res.output and "000.png" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "eda").exists()  # no bad_files.csv that the error line does not mention
 
 
 def test_split_writes_stratified_csvs(make_folder, tmp_path):

@@ -127,9 +127,9 @@ def test_real_last_trains_its_epochs_on_real_images_only_and_the_weight_reaches_
     seen = []
     orig = losses.classification_loss
 
-    def spy(logits, targets, kind="ce", weight=None, gamma=2.0, sample_weight=None):
+    def spy(logits, targets, kind="ce", weight=None, gamma=2.0, sample_weight=None, **kw):
         seen.append(None if sample_weight is None else sorted(set(sample_weight.tolist())))
-        return orig(logits, targets, kind, weight, gamma, sample_weight)
+        return orig(logits, targets, kind, weight, gamma, sample_weight, **kw)
 
     monkeypatch.setattr(module, "classification_loss", spy)
     run = train(tiny_options(toy["train"], tmp_path, epochs=3, synth=str(synth_dir), ratio=1.0, synth_weight=0.25,

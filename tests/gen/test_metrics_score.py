@@ -87,7 +87,7 @@ def test_real_statistics_are_cached_and_reused(tmp_path, monkeypatch, cache):
     fake = {"a": noisy(smooth(10, seed=7), 30)}  # tensors: only the real side reads files
     reads = []
     orig = augment.images.load_rgb
-    monkeypatch.setattr(augment.images, "load_rgb", lambda p: reads.append(p) or orig(p))
+    monkeypatch.setattr(augment.images, "load_rgb", lambda p, **kw: reads.append(p) or orig(p, **kw))
     first = score(str(real), fake, metrics="fid,kid", **LITE0)
     assert len(set(reads)) == 10 and any(cache.rglob("synthmix-*-features-1280.pt"))
     reads.clear()
@@ -110,7 +110,7 @@ def test_a_fake_folder_scored_against_two_real_sets_is_decoded_once(tmp_path, mo
     uncached = score(str(test), str(fake), metrics="kid", cache_name=False, **LITE0)
     reads = []
     orig = augment.images.load_rgb
-    monkeypatch.setattr(augment.images, "load_rgb", lambda p: reads.append(p) or orig(p))
+    monkeypatch.setattr(augment.images, "load_rgb", lambda p, **kw: reads.append(p) or orig(p, **kw))
     score(str(train), str(fake), metrics="kid", **LITE0)
     is_fake = [str(p).startswith(str(fake)) for p in reads]
     assert sum(is_fake) >= 10
@@ -156,6 +156,18 @@ def test_clear_errors(tmp_path):
     # --resize makes mixed sizes comparable.
     r = score(str(mixed), {"a": smooth(3, size=48)}, metrics="kid", resize=32, **LITE0)
     assert r["image_size"] == [32, 32] and r["n_real"] == 3
+
+
+def test_a_corrupt_image_is_refused_with_a_fix_fid_offers(tmp_path):
+    """fid has no --skip-bad: an unreadable fake, decoded only when resized, must not be told to pass it."""
+    real = write_folder(tmp_path / "real", {"a": smooth(3)})
+    fake = write_folder(tmp_path / "fake", {"a": smooth(3, seed=1)})
+    (fake / "a" / "001.png").write_bytes(b"not a png")
+    for resize in (32, None):  # decoded in the dataset with --resize, header-read for the size check without
+        with pytest.raises(UserError) as e:
+            score(str(real), str(fake), metrics="kid", resize=resize, **LITE0)
+        assert "001.png: unreadable or corrupt image" in str(e.value) and "--skip-bad" not in str(e.value)
+        assert "remove or replace it" in str(e.value)
 
 
 def test_generator_sampled_once_per_class_so_batches_are_distinct():

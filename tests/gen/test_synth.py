@@ -62,6 +62,40 @@ def test_classifier_filter_keeps_confident_samples(gan_run, tmp_path):
                             min_confidence=0.5), score_fn=score_fn)
     assert sorted(df["seed"]) == [0, 2] and calls == ["cat"]
     assert df.attrs["kept"] == {"cat": 2} and df.attrs["generated"] == {"cat": 4}
+    saved = pd.read_csv(tmp_path / "f" / "manifest.csv")  # the kept images' scores are written too
+    assert saved["score"].round(6).tolist() == [0.9, 0.6]
+
+
+def test_classifier_without_threshold_scores_every_image_for_the_rank_filter(gan_run, tmp_path):
+    """`synth --classifier RUN` alone keeps every image and writes the score column `--synth-filter top<q>` ranks by."""
+    from augment.mixing import select_synthetic
+
+    def score_fn(images, name):
+        return torch.tensor({"cat": [0.9, 0.1, 0.6, 0.2], "dog": [0.3, 0.8, 0.4, 0.7]}[name][:len(images)])
+
+    df = synth(SynthOptions(gan=str(gan_run), all_classes=True, seeds="0-3", out=str(tmp_path / "s")),
+               score_fn=score_fn)
+    assert len(df) == 8 and df.attrs["kept"] == df.attrs["generated"] == {"cat": 4, "dog": 4}
+    saved = pd.read_csv(tmp_path / "s" / "manifest.csv")
+    assert saved.sort_values(["label", "seed"])["score"].round(6).tolist() == [0.9, 0.1, 0.6, 0.2, 0.3, 0.8, 0.4, 0.7]
+    best = select_synthetic(saved, "top0.5")
+    assert sorted(zip(best["label"], best["seed"])) == [("cat", 0), ("cat", 2), ("dog", 1), ("dog", 3)]
+
+
+def test_min_confidence_without_a_classifier_is_refused_before_anything_is_made(gan_run, tmp_path):
+    with pytest.raises(UserError, match=r"--min-confidence 0.5: needs --classifier RUN"):
+        synth(SynthOptions(gan=str(gan_run), all_classes=True, n=2, out=str(tmp_path / "x"), min_confidence=0.5))
+    assert not (tmp_path / "x").exists()
+
+
+def test_off_a_terminal_synth_reports_one_bar_for_the_whole_job(gan_run, tmp_path, capsys, monkeypatch):
+    """A log gets the job's progress as a few whole lines, not a bar per class."""
+    from common import progress
+
+    monkeypatch.setattr(progress, "MIN_WORK_S", 0.0)  # as if the work took long enough to be worth a line
+    synth(SynthOptions(gan=str(gan_run), all_classes=True, n=3, out=str(tmp_path / "s"), batch=1))
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("synth")]
+    assert 1 <= len(lines) <= 2 and "6/6" in lines[-1], lines
 
 
 def test_unknown_class_lists_the_known_ones(gan_run, tmp_path):
