@@ -84,7 +84,7 @@ def load_trained(model_path: str | Path, which: str = "auto", device: str | torc
     model.load_state_dict(model_state(ckpt))
     tau = float(meta.get("posthoc_la", 0.0) if posthoc_la is None else posthoc_la)
     if posthoc_la and not meta.get("posthoc_la"):
-        from clf.train import prior_corrections
+        from clf.options import prior_corrections
 
         done = prior_corrections(meta.get("options", {}))
         if done:

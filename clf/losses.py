@@ -11,8 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# Losses that shift the logits by the class prior while training; their test-time logits are the plain ones.
-PRIOR_LOSSES = ("balanced_softmax", "logit_adjusted")
+from clf.options import PRIOR_LOSSES  # losses that shift the logits by the class prior while training
 
 
 def soft_targets(y: torch.Tensor, num_classes: int, smoothing: float) -> torch.Tensor:

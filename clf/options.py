@@ -7,6 +7,7 @@ from augment.spec import DataSpec
 from common.ranges import AT_LEAST_1, BN_BATCH, NON_NEGATIVE, POSITIVE, PROBABILITY, SEED, VAL_FRACTION, WORKERS, Range
 
 SELECT_METRICS = ("acc", "macro_f1", "micro_f1", "hier_acc")
+PRIOR_LOSSES = ("balanced_softmax", "logit_adjusted")  # losses that shift the logits by the class prior in training
 LOSSES = ("ce", "focal", "balanced_softmax", "logit_adjusted", "ldam")
 OPTIMIZERS = ("adamw", "sgd", "adam", "rmsprop", "lamb", "lion")
 
@@ -137,3 +138,15 @@ class SubmitOptions:
     skip_bad: bool = False               # unreadable images: listed, and given the most frequent label
     encoding: str | None = None          # the template's, when not UTF-8 (e.g. cp1251)
     posthoc_la: float | None = None      # logits - tau * log(training prior); None: the run's own (train --posthoc-la)
+
+
+def prior_corrections(o) -> list[str]:
+    """The options of `o` (TrainOptions, or a run's options dict) that each correct for the class prior."""
+    get = o.get if isinstance(o, dict) else lambda k, d=None: getattr(o, k, d)
+    kinds = {get("loss", "ce"), get("switch_loss")}
+    out = [f"--loss {k}" for k in sorted(kinds & {*PRIOR_LOSSES, "ldam"}, key=str)]  # LDAM's margins, with its DRW
+    out += [flag for flag, on in (("--balanced-sampler", get("balanced_sampler", False)),
+                                  ("--class-weighted", get("class_weighted", False)),
+                                  ("--drw-epoch", get("drw_epoch") is not None and "ldam" not in kinds),
+                                  ("--posthoc-la", (get("posthoc_la", 0.0) or 0.0) > 0)) if on]
+    return out

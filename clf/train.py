@@ -115,24 +115,11 @@ def check_synth_use(o: TrainOptions) -> None:
                         f"seen; pass fewer than {total}")
 
 
-def prior_corrections(o) -> list[str]:
-    """The options of `o` (TrainOptions, or a run's options dict) that each correct for the class prior."""
-    from clf.losses import PRIOR_LOSSES
-
-    get = o.get if isinstance(o, dict) else lambda k, d=None: getattr(o, k, d)
-    kinds = {get("loss", "ce"), get("switch_loss")}
-    out = [f"--loss {k}" for k in sorted(kinds & {*PRIOR_LOSSES, "ldam"}, key=str)]  # LDAM's margins, with its DRW
-    out += [flag for flag, on in (("--balanced-sampler", get("balanced_sampler", False)),
-                                  ("--class-weighted", get("class_weighted", False)),
-                                  ("--drw-epoch", get("drw_epoch") is not None and "ldam" not in kinds),
-                                  ("--posthoc-la", (get("posthoc_la", 0.0) or 0.0) > 0)) if on]
-    return out
-
-
 def check_long_tail(o: TrainOptions) -> None:
     """The long-tail remedies correct the class prior once: two that both correct it are refused, and so are the
     remedies' own settings without the remedy (they would be silently ignored)."""
     from clf.freeze import parse_stages
+    from clf.options import prior_corrections
 
     both = prior_corrections(o)
     if len(both) > 1:
@@ -148,14 +135,12 @@ def check_long_tail(o: TrainOptions) -> None:
     if o.switch_loss and "ldam" in kinds:
         raise UserError("--loss ldam trains a cosine head that the other losses do not use; it cannot be switched "
                         "to or from; use --drw-epoch for LDAM's deferred re-weighting")
-    if o.cmo > 0 and (o.mixup > 0 or o.cutmix > 0):
-        raise UserError("--cmo with --mixup/--cutmix: CMO is a CutMix of its own (a minority image's patch); use one")
-    if o.cmo > 0 and o.synth_weight != 1.0:
-        raise UserError("--cmo with --synth-weight: a pasted image is part of two images, so it has no one weight; "
-                        "use one of them")
-    if o.cmo > 0 and o.real_last > 0:
-        raise UserError("--cmo with --real-last: CMO pastes patches of the whole training set, synthetic images too, "
-                        "into the real-only epochs; use one of them")
+    for other, on, why in (("--mixup/--cutmix", o.mixup > 0 or o.cutmix > 0, "CMO is a CutMix of its own"),
+                           ("--synth-weight", o.synth_weight != 1.0, "a pasted image is part of two, with no one weight"),
+                           ("--real-last", o.real_last > 0, "CMO would paste synthetic patches into the real-only "
+                                                            "epochs")):
+        if o.cmo > 0 and on:
+            raise UserError(f"--cmo with {other}: {why}; use one of them")
     total = parse_stages(o.stages, o.epochs, o.trainable, o.opt, o.lr)[-1].end
     if o.drw_epoch is not None and o.drw_epoch >= total:
         raise UserError(f"--drw-epoch {o.drw_epoch}: the run has {total} epoch(s), numbered from 0, so the weights "
