@@ -18,6 +18,14 @@ def _cfg(remedies, epochs=6):
                       "classifier": {"model": "test_resnet", "epochs": epochs, "size": 16}, "cas": {"enabled": False}})
 
 
+def test_balanced_softmax_at_twice_the_epochs_is_the_equal_cost_arm(tmp_path):
+    cfg = _cfg(["balanced_softmax_x2"])
+    cell = next(c for c in build_cells(cfg) if c.remedy == "balanced_softmax_x2")
+    inputs = CellInputs(str(tmp_path / "train"), str(tmp_path / "test"), 0.2, None, None, placeholders=True)
+    o = train_options(cell, inputs, cfg, tmp_path / "runs")
+    assert (o.loss, o.epochs) == ("balanced_softmax", 12)  # the recipe's 6, twice
+
+
 def test_drw_switches_at_four_fifths_of_each_recipe():
     assert remedy_options("drw", 6) == {"drw_epoch": 4}
     assert remedy_options("ldam_drw", 200) == {"loss": "ldam", "drw_epoch": 160}  # the reference's 160 of 200

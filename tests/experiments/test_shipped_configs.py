@@ -36,7 +36,7 @@ def test_a_variant_config_shares_its_base_cells_and_adds_its_arm():
     assert len(shared) == 9 and all(base[i].pretrained for i in shared)
     assert sorted(c.weight for i, c in weight.items() if i not in base) == ["0.5"] * 6
     real = {i for i, c in cells["cifar10_longtail"].items() if c.ratio == "0"}
-    assert len(real) == 15 and {i for i, c in cells["cifar10_longtail_balance"].items() if c.ratio == "0"} < real
+    assert len(real) == 18 and {i for i, c in cells["cifar10_longtail_balance"].items() if c.ratio == "0"} < real
     # the remedy grid's cells are the long-tail grid's real-data cells where they share a remedy: --reuse takes them
     remedies = cells["cifar10_longtail_remedies"]
     shared = {i for i, c in remedies.items() if c.remedy in {"none", "class_weighted", "balanced_softmax"}}
