@@ -77,8 +77,7 @@ class _Whiten(nn.Module):
     def __init__(self, in_chans: int = 3, kernel: int = 2, eps: float = 5e-4):
         super().__init__()
         n = in_chans * kernel * kernel
-        self.register_buffer("weight", nn.init.kaiming_normal_(nn.Parameter(torch.empty(2 * n, in_chans, kernel,
-                                                                                       kernel))).detach())
+        self.register_buffer("weight", nn.init.kaiming_normal_(torch.empty(2 * n, in_chans, kernel, kernel)))
         self.bias = nn.Parameter(torch.zeros(2 * n))
         self.register_buffer("ready", torch.zeros((), dtype=torch.bool))
         self.eps = eps

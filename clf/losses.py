@@ -21,21 +21,26 @@ def soft_targets(y: torch.Tensor, num_classes: int, smoothing: float) -> torch.T
     return t.scatter_(1, y.view(-1, 1), 1.0 - smoothing + off)
 
 
+def _at_least_one(counts) -> np.ndarray:
+    """Class counts as floats, a class without training images counted as one (every term below stays finite)."""
+    return np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+
+
 def log_prior(counts, tau: float = 1.0) -> torch.Tensor:
-    """tau * log(class frequency), shape (classes,); a class without training images counts as one (finite)."""
-    n = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    """tau * log(class frequency), shape (classes,)."""
+    n = _at_least_one(counts)
     return torch.as_tensor(tau * np.log(n / n.sum()), dtype=torch.float32)
 
 
 def ldam_margins(counts, max_margin: float = 0.5) -> torch.Tensor:
     """LDAM's margins: proportional to n^(-1/4), the rarest class's equal to `max_margin` (reference max_m=0.5)."""
-    m = 1.0 / np.sqrt(np.sqrt(np.maximum(np.asarray(counts, dtype=np.float64), 1.0)))
+    m = 1.0 / np.sqrt(np.sqrt(_at_least_one(counts)))
     return torch.as_tensor(m * (max_margin / m.max()), dtype=torch.float32)
 
 
 def effective_number_weights(counts, beta: float = 0.9999) -> torch.Tensor:
     """Class-balanced weights (1 - beta) / (1 - beta^n), scaled to sum to the number of classes (Cui et al. 2019)."""
-    n = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    n = _at_least_one(counts)
     w = (1.0 - beta) / (1.0 - np.power(beta, n))
     return torch.as_tensor(w / w.sum() * len(n), dtype=torch.float32)
 

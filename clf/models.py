@@ -7,6 +7,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 import clf.archs  # noqa: F401  (registers the CIFAR-stem ResNets with timm)
 from common.errors import UserError
@@ -128,8 +129,6 @@ class CosineHead(torch.nn.Linear):
         self.scale = scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        import torch.nn.functional as F
-
         return self.scale * F.normalize(x, dim=1) @ F.normalize(self.weight, dim=1).t()
 
 

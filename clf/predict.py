@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from common.errors import UserError
@@ -34,8 +35,6 @@ def eval_transform(data_cfg: dict):
 def tta_views(x: torch.Tensor, tta: Sequence[str]) -> list[torch.Tensor]:
     """The batch and its test-time views: hflip, vflip, and shift (airbench's translate: the image moved one pixel
     up-left and one down-right, reflect-padded; each also mirrored when hflip is asked for)."""
-    import torch.nn.functional as F
-
     views = [x]
     if "shift" in tta:
         pad = F.pad(x, (1, 1, 1, 1), mode="reflect")

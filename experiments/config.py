@@ -180,6 +180,8 @@ EPOCH_FACTOR = {"epochs_x2": 2, "balanced_softmax_x2": 2}
 def remedy_options(remedy: str, epochs: int) -> dict:
     """The TrainOptions a remedy turns on in a cell of `epochs` epochs."""
     return {k: v.of(epochs) if isinstance(v, EpochShare) else v for k, v in REMEDIES[remedy].items()}
+
+
 PRETRAINED_WEIGHTS = ("hub", "lite0-imagenet")
 
 
