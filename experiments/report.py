@@ -127,10 +127,12 @@ def plot_metric_vs_ratio(summary: pd.DataFrame, cas: pd.DataFrame, metric: str, 
         c = cas[(cas["metric"] == metric) & (cas["aug"] == aug)] if len(cas) else cas
         for _, r in c.iterrows():
             ax.axhline(r["mean"], ls="--", color="grey", lw=1, label=f"CAS (synthetic only, n={r['n']})")
-        ax.set_xticks(range(len(ratios)), ratios, rotation=45 if len(ratios) > 5 else 0, ha="right"
-                      if len(ratios) > 5 else "center", fontsize=8 if len(ratios) > 5 else None)
+        # many arms, or long names (0+balanced_softmax beside 0+epochs_x2), collide flat: slant them
+        crowded = len(ratios) > 5 or sum(map(len, ratios)) > 24 * wide
+        ax.set_xticks(range(len(ratios)), ratios, rotation=45 if crowded else 0, ha="right" if crowded else "center",
+                      fontsize=8 if crowded else None)
         ax.set_title(f"aug: {aug}")
-        ax.set_xlabel("arm (synthetic ratio @filter /generator seed; 0+remedy)")
+        ax.set_xlabel("arm (synthetic ratio @filter /generator seed;\n0+remedy: real images only)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"{metric} (mean, 95% CI over seeds)")
     axes[0][-1].legend(fontsize=8)
