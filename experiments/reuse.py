@@ -40,11 +40,17 @@ def check_reusable(source: str | Path, folder: Path, cfg: AblationConfig) -> Pat
                         "another --out")
     saved = read_config(src).get("ablation", {})
     check_same_options(saved, cfg.grid_dict(), ignore=NOT_PREPARATION, action=f"reuse {source}")
-    if (saved.get("gan_seeds") is None) != (cfg.gan_seeds is None):
+    if (saved.get("gan_seeds") is None) != (cfg.gan_seeds is None) and _has_generator(src):
         raise UserError(f"--reuse {source}: one generator there, a grid.gan_seeds axis here (or the reverse): the "
                         "synthetic cells are other cells; give both configs the axis, or neither")
     _check_filter_classifier(src, cfg)
     return src
+
+
+def _has_generator(src: Path) -> bool:
+    """A real-data-only grid prepared no generator: its layout then says nothing about this grid's."""
+    prepared = _read(src / "prepared.json")
+    return bool(prepared.get("gans") or prepared.get("gan_run"))
 
 
 def _check_filter_classifier(src: Path, cfg: AblationConfig) -> None:

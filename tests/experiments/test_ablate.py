@@ -602,3 +602,19 @@ def test_reuse_refuses_filters_scored_by_another_classifier_recipe(setup, monkey
     trained = count("train")
     run_ablation(opts(str(tmp_path / "reordered.yaml"), reuse=str(src)), echo=lambda *_: None)
     assert count("train") == trained  # all 12 cells (2 ratios x 2 presets x 3 seeds) taken over
+
+
+def test_reuse_of_a_real_only_grid_takes_its_cells_into_a_grid_with_generator_seeds(setup, tmp_path):
+    config, opts, count, _ = setup
+    base = {"ratios": [0], "augs": ["none"], "pretrained": [False], "seeds": [0, 1, 2]}
+    src = run_ablation(opts(config(grid=base, cas={"enabled": False})), echo=lambda *_: None)
+    assert (count("train-gan"), count("train")) == (0, 3)  # real data only: no generator there
+    seeded = yaml.safe_load(open(config(grid={**base, "ratios": [0, 1], "gan_seeds": [0, 1]}, cas={"enabled": False})))
+    seeded["name"] = "tiny_seeded"
+    (tmp_path / "seeded.yaml").write_text(yaml.safe_dump(seeded))
+    lines: list[str] = []
+    folder = run_ablation(opts(str(tmp_path / "seeded.yaml"), reuse=str(src)), echo=lines.append)
+    # the three real-only cells taken over; one generator per seed trained here, and only the synthetic cells run
+    assert any("3 of this grid's 9 cells" in ln for ln in lines)
+    assert (count("train-gan"), count("train")) == (2, 3 + 6)
+    assert set(json.loads((folder / "prepared.json").read_text())["gans"]) == {"0", "1"}
