@@ -133,6 +133,9 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--steps", default=5000, show_default=True, help="Generator steps (per class model in per-class mode).")
 @click.option("--max-minutes", default=0.0, show_default=True,
               help="Stop after this much training time (checkpoint and all; --resume trains on); 0: no limit.")
+@click.option("--budget-minutes", default=0.0, show_default=True,
+              help="Time for the whole command: the pace of the first steps chooses how many fit (at most --steps), "
+                   "and says what would fit more when that is too few; 0: --steps decide.")
 @click.option("--g-cond", type=click.Choice(["shared", "cbn"]), default="shared", show_default=True,
               help="How the class reaches G: shared = BigGAN shared embedding + hierarchical z into conditional BN; "
                    "cbn = per-class BN gains only.")

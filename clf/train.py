@@ -295,6 +295,10 @@ def fit(o: TrainOptions, model, frames, data_cfg: dict, run_dir: Path | None, me
             c.FILE_EXTENSION = ".pt"
             callbacks.append(c)
     callbacks.append(EpochAugmentSeed(train_tf, o.seed))
+    if o.progress:
+        from clf.pace import Pace
+
+        callbacks.append(Pace())
     if o.patience > 0:
         callbacks.append(EarlyStopping(monitor=monitor, mode="max", patience=o.patience, min_delta=o.min_delta))
     minority = minority_batches(frames.train, lm, train_tf, o.batch_size, o.seed,

@@ -37,6 +37,7 @@ from experiments.config import AXIS_DEFAULTS, AblationConfig, resolve_path
 from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
 from experiments.grid import build_cells, parse_shard, shard_indexed
 from experiments.jobs import Job, brief, shown, varying_keys, write_job
+from experiments.forecast import GridForecast
 from experiments.prepared import generators, synth_folders
 from experiments.records import WORK, cell_row, finished_ids, has_work, read_records, write_results_csv
 from experiments.reuse import adopt, check_origin_kept, check_reusable
@@ -136,15 +137,22 @@ def _run_grid(opts: AblateOptions, cfg: AblationConfig, folder: Path, ex: ExecOp
     check_synth_stock(cfg, prepared)
     files = _cell_jobs(cfg, folder, indexed, prepared, opts.resume, ex, echo)
     ok = failed = 0
+    at_once = ex.jobs or (ex.slurm.array_parallelism if ex.kind == "slurm" else None) or 1
+    forecast = GridForecast({f.stem: json.loads(f.read_text(encoding="utf-8"))["options"] for f in files},
+                            prepared["class_counts"], 1 if ex.kind == "debug" else at_once)
+    if files:
+        echo(f"[ablate] {len(files)} cells to run; the time of the rest follows each finished one")
 
     def progress(res: dict) -> None:
         nonlocal ok, failed
         rec_file = folder / "cells" / f"{res['name']}.json"
         rec = json.loads(rec_file.read_text(encoding="utf-8")) if rec_file.exists() else {}
+        forecast.done(res["name"], res["seconds"] if res["status"] == "ok" else None)
+        rest = f"; {forecast.line()}" if forecast.line() else ""
         if res["status"] == "ok":
             ok += 1
             scores = " ".join(f"{k}={shown(rec[k])}" for k in ("test_acc", "test_macro_f1") if k in rec)
-            echo(f"[ablate] {res['name']}: {scores} ({res['seconds']:.0f} s) [{ok + failed}/{len(files)}]")
+            echo(f"[ablate] {res['name']}: {scores} ({res['seconds']:.0f} s) [{ok + failed}/{len(files)}]{rest}")
         else:
             failed += 1
             error = res["error"] if len(res["error"]) <= 100 else res["error"][:99] + "…"  # the log holds it whole

@@ -24,6 +24,8 @@ class GanOptions:
     size: int = 32                     # 32 | 64 | 128 px
     steps: int = 5000                  # G steps (per class model in per-class mode)
     max_minutes: float = 0.0           # stop (checkpoint and all) after this much training time; 0: no limit
+    budget_minutes: float = 0.0        # the whole command's time: steps chosen from the pace measured on the first
+                                       # ones (at most `steps`), and a stop at the budget; 0: `steps` decide
     batch: int = 64                    # real images per D step (per device, per class model)
     diffaug: str = DEFAULT_DIFFAUG     # DiffAugment policy; "none" turns it off
     loss: str = "hinge"                # hinge | ns
@@ -74,7 +76,8 @@ OPTIONS_BEFORE = {"class_loss": "none", "class_weight": 1.0, "d_steps": 1, "real
 
 # Every numeric option's range (gen.train.check_options, before any folder).
 GAN_RANGES = {
-    "steps": AT_LEAST_1, "max_minutes": Range(0, why="0: no limit"), "batch": BN_BATCH, "lr_g": POSITIVE,
+    "steps": AT_LEAST_1, "max_minutes": Range(0, why="0: no limit"),
+    "budget_minutes": Range(0, why="0: --steps decide"), "batch": BN_BATCH, "lr_g": POSITIVE,
     "lr_d": POSITIVE, "beta1": Range(0, 1, hi_open=True), "beta2": Range(0, 1, hi_open=True), "nz": AT_LEAST_1,
     "ngf": AT_LEAST_1, "ndf": AT_LEAST_1, "ema_decay": Range(0, 1, hi_open=True), "seed": SEED,
     "min_class_images": AT_LEAST_1, "snapshot_every": AT_LEAST_1, "log_every": AT_LEAST_1,
@@ -90,8 +93,9 @@ GAN_PATHS = ("data.data", "data.image_root", "data.class_table")
 SYNTH_RANGES = {"n": AT_LEAST_1, "batch": AT_LEAST_1, "min_confidence": PROBABILITY}
 
 # Options that may change when resuming: how long, where from, and how the run is watched.
-RESUME_IGNORE = ("steps", "max_minutes", "resume", "init_from", "out", "snapshot_every", "log_every", "score_every",
-                 "score_n", "score_metrics", "num_workers", "progress", "devices", "tensorboard")
+RESUME_IGNORE = ("steps", "max_minutes", "budget_minutes", "resume", "init_from", "out", "snapshot_every",
+                 "log_every", "score_every", "score_n", "score_metrics", "num_workers", "progress", "devices",
+                 "tensorboard")
 
 
 @dataclass

@@ -5,17 +5,21 @@ two optimisers and exact resume better than the Trainer. One process per GPU wit
 """
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_text
+from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_json, write_text
 from common.errors import UserError
 from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config, write_config
 from common.seeding import get_rng_state, rng_from_safe, rng_to_safe, seed_everything, set_rng_state
+from gen.cost import Plan, advice, alternatives, describe, plan
 from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, save_checkpoint
 from gen.curves import GanCurves
 from gen.data import RealImages, StepSampler, load_real_images, to_float
@@ -109,6 +113,7 @@ def train_gan(opts: GanOptions) -> Path | None:
     from augment.labels import LabelMap
     from augment.spec import load_dataset
 
+    t_begin = time.perf_counter()  # --budget-minutes counts the whole command: loading and the judge too
     check_options(opts)
     opts = resolve_auto(opts)
     fabric = make_fabric(opts.devices)
@@ -140,10 +145,11 @@ def train_gan(opts: GanOptions) -> Path | None:
     # A new run that ends before its first checkpoint has nothing to resume: its folder goes, whether a check refused
     # it (they all come before config.json) or it crashed before last.pt.
     with discard_on_error(run_dir, made_root, active=rank0 and not opts.resume, keep=("last.pt",)):
-        return _train_in(opts, fabric, run_dir, resume_ckpt, df, label_map)
+        return _train_in(opts, fabric, run_dir, resume_ckpt, df, label_map, t_begin)
 
 
-def _train_in(opts: GanOptions, fabric, run_dir: Path, resume_ckpt: dict | None, df, label_map) -> Path:
+def _train_in(opts: GanOptions, fabric, run_dir: Path, resume_ckpt: dict | None, df, label_map,
+              t_begin: float) -> Path:
     """`train_gan` once its run folder is known: the last checks, config.json, real images, nets, the loop."""
     from augment.spec import load_dataset
 
@@ -202,11 +208,14 @@ def _train_in(opts: GanOptions, fabric, run_dir: Path, resume_ckpt: dict | None,
         set_rng_state(rng_from_safe(resume_ckpt["rng"]))
         if fabric.global_rank:  # only rank 0's RNG is stored; other ranks continue on fresh, distinct streams
             seed_everything(opts.seed + fabric.global_rank + 7919 * step)
-    elif rank0:
+    snapshot_s = 0.0  # what one snapshot costs, for the time of the steps ahead
+    if resume_ckpt is None and rank0:
+        t = time.perf_counter()
         snapshot(run_dir, step, pairs, watch, curves)
+        snapshot_s = time.perf_counter() - t
 
     try:
-        _loop(run_dir, step, pairs, real, sampler, watch, opts, names, fabric, curves)
+        _loop(run_dir, step, pairs, real, sampler, watch, opts, names, fabric, curves, _Clock(t_begin, snapshot_s))
     finally:
         curves.close()  # events written so far reach the disk even when the run is stopped
     return run_dir if rank0 else None
@@ -287,10 +296,69 @@ def _log_row(step: int, acc: dict[str, list[torch.Tensor]], fabric) -> dict:
     return {"step": step, **dict(zip(keys, means.tolist()))}
 
 
-def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, sampler: StepSampler, watch: Watch,
-          opts: GanOptions, names: list[str], fabric, curves: GanCurves) -> None:
+class _Clock(NamedTuple):
+    begin: float        # perf_counter() when the command began (--budget-minutes counts from there)
+    snapshot_s: float   # one snapshot's seconds (0 when not measured: a resumed run)
+
+
+def _pace_of(opts: GanOptions, fabric, num_classes: int, n_models: int, channels: int, changes: dict,
+             steps: int = 2) -> float:
+    """G steps per second of `opts` changed by `changes`, timed here on random images after one warm-up step; the
+    run's random streams are left as they were."""
+    state = get_rng_state()
+    try:
+        o = replace(opts, **changes)
+        pair = _build_pairs(o, fabric, num_classes, 1)[0]
+        x = torch.rand(o.batch, channels, o.size, o.size, device=fabric.device) * 2 - 1
+        y = torch.randint(0, max(num_classes, 1), (o.batch,), device=fabric.device)
+        pair.train_step([(x, y)] * o.d_steps, 0)["loss_d"].item()
+        t = time.perf_counter()
+        for i in range(steps):
+            out = pair.train_step([(x, y)] * o.d_steps, i + 1)
+        out["loss_d"].item()  # waits for the device
+        return steps / (time.perf_counter() - t) / n_models
+    finally:
+        set_rng_state(state)
+
+
+def _plan(run_dir: Path, step: int, rate: float, pairs: list[GanPair], real: RealImages, names: list[str],
+          opts: GanOptions, fabric, clock: _Clock) -> Plan:
+    """The steps this run goes to, said once its pace is known (rank 0; plan.json in the run folder), with what
+    would fit the budget better when it buys too few."""
     from tqdm import tqdm
 
+    budget = 60 * opts.budget_minutes if opts.budget_minutes > 0 else None
+
+    def now_plan() -> Plan:
+        return plan(rate, step, opts.steps, time.perf_counter() - clock.begin, budget, clock.snapshot_s,
+                    opts.snapshot_every)
+
+    p, said = now_plan(), None
+    if p.too_few:
+        conditional = pairs[0].conditional
+        rate_of = None
+        if fabric.world_size == 1:  # under DDP every rank would have to time them together: named, not timed
+            rate_of = lambda changes: _pace_of(opts, fabric, len(names) if conditional else 0,  # noqa: E731
+                                               len(pairs), real.images.shape[1], changes)
+        said = advice(p, alternatives(opts.size, opts.ngf, opts.ndf), rate_of, fabric.device.type == "cuda")
+        p = now_plan()  # the budget less the time the other settings took
+    models = f", {len(pairs)} class models" if len(pairs) > 1 else ""
+    where = (f"on {fabric.device.type} at {opts.size} px, ngf {opts.ngf}, ndf {opts.ndf}, batch {opts.batch}"
+             f"{models}")
+    tqdm.write(describe(p, where), file=sys.stderr)
+    if said:
+        tqdm.write(said, file=sys.stderr)
+    write_json(run_dir / "plan.json", {"step": step, "steps_per_s": rate, "steps": p.steps, "eta_s": p.eta_s,
+                                       "budget_s": budget, "bought": p.bought, "where": where,
+                                       "too_few": p.too_few})
+    return p
+
+
+def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, sampler: StepSampler, watch: Watch,
+          opts: GanOptions, names: list[str], fabric, curves: GanCurves, clock: _Clock) -> None:
+    from tqdm import tqdm
+
+    from common.eta import RateMeter
     from common.progress import progress_bar
 
     rank0, one_process = fabric.is_global_zero, fabric.world_size == 1
@@ -302,7 +370,11 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
     t_mark, n_mark = t_start, 0  # training steps since the last log row or snapshot, and when they began
     bar = progress_bar(total=opts.steps, initial=step, desc="train-gan", unit="step",
                        disable=not (opts.progress and rank0), dynamic_ncols=True)
-    while step < opts.steps:
+    total, meter, planned = opts.steps, RateMeter(), False
+    deadlines = [(t_start + 60 * opts.max_minutes, f"--max-minutes {opts.max_minutes}")] if opts.max_minutes else []
+    if opts.budget_minutes > 0:
+        deadlines.append((clock.begin + 60 * opts.budget_minutes, f"--budget-minutes {opts.budget_minutes}"))
+    while step < total:
         for k, pair in enumerate(pairs):
             batches = []
             for sub in range(opts.d_steps):  # each D step on a fresh real batch
@@ -315,14 +387,29 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
         step += 1
         n_mark += 1
         bar.update(1)
+        if not planned:
+            if fabric.device.type == "cuda":  # the pace of finished steps, not of queued kernels
+                torch.cuda.synchronize(fabric.device)
+            meter.tick()
+            # One process plans as soon as its pace is known; several take rank 0's, at a log step (a collective)
+            if one_process or step % opts.log_every == 0:
+                rate = meter.rate if one_process else fabric.broadcast(meter.rate)
+                if rate is not None:
+                    t_plan = time.perf_counter()
+                    p = _plan(run_dir, step, rate, pairs, real, names, opts, fabric, clock) if rank0 else None
+                    total = p.steps if one_process else fabric.broadcast(p.steps if p else None)
+                    planned, bar.total = True, total
+                    bar.refresh()
+                    t_mark += time.perf_counter() - t_plan  # timing other settings is not this run's step time
         # A deadline ends the run like its last step would (stats, snapshot, checkpoint). One process reads its
         # own clock; several agree on it through a collective, so only at log steps, never every step.
-        out_of_time = False
-        if opts.max_minutes > 0 and (one_process or step % opts.log_every == 0):
-            out_of_time = time.perf_counter() - t_start >= 60 * opts.max_minutes
+        out_of_time = None
+        if deadlines and (one_process or step % opts.log_every == 0):
+            now = time.perf_counter()
+            out_of_time = next((flag for t, flag in deadlines if now >= t), None)
             if not one_process:
-                out_of_time = bool(fabric.broadcast(out_of_time))
-        last = step == opts.steps or out_of_time
+                out_of_time = fabric.broadcast(out_of_time)
+        last = step >= total or out_of_time is not None
         if step % opts.log_every == 0 or last:
             row = _log_row(step, acc, fabric)
             # Wall time over the interval, after the read above waited for the device: per-step host clocks
@@ -350,8 +437,8 @@ def _loop(run_dir: Path, step: int, pairs: list[GanPair], real: RealImages, samp
                     curves.score(step, scorer(step))
             fabric.barrier()  # the other ranks wait while rank 0 writes; a no-op on one process
             t_mark, n_mark = time.perf_counter(), 0
-        if out_of_time:
-            tqdm.write(f"train-gan: --max-minutes {opts.max_minutes} reached at step {step}; resume with "
-                       "--resume to train on")
+        if out_of_time is not None:
+            tqdm.write(f"train-gan: {out_of_time} reached at step {step}; resume with --resume to train on",
+                       file=sys.stderr)
             break
     bar.close()

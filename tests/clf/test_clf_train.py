@@ -259,3 +259,21 @@ def test_no_tensorboard_writes_no_events_and_a_missing_package_only_a_note(toy, 
     run = train(tiny_options(toy["train"], tmp_path / "missing", epochs=1))
     assert not list(run.glob("events.out.tfevents.*")) and (run / "metrics.json").exists()
     assert capsys.readouterr().err.count("tensorboard is not installed") == 1
+
+
+def test_train_says_what_the_run_will_take_from_its_first_batches_and_its_first_epoch(toy, tmp_path, monkeypatch,
+                                                                                       capsys):
+    import re
+
+    import common.eta
+    from clf.train import train
+
+    monkeypatch.setattr(common.eta, "MEASURE_S", 0.0)  # tiny batches: a pace from two of them
+    monkeypatch.setattr(common.eta, "MEASURE_STEPS", 2)
+    train(tiny_options(toy["train"], tmp_path / "runs", epochs=3, batch_size=4, progress=True))
+    err = capsys.readouterr().err
+    first = re.search(r"train: ([\d.]+) batches/s here: 3 epoch\(s\) of (\d+) batches take ≈ \d+ s more", err)
+    assert first and float(first[1]) > 0 and int(first[2]) >= 4
+    assert re.search(r"train: epoch 1 of 3 took \d+ s with validation: the other 2 ≈ \d+ s", err)
+    train(tiny_options(toy["train"], tmp_path / "quiet", epochs=2))  # progress off (ablation cells): no lines
+    assert "batches/s here" not in capsys.readouterr().err

@@ -53,7 +53,13 @@ def setup(tmp_path, make_folder, monkeypatch):
 
 def test_tiny_grid_end_to_end(setup):
     config, opts, count, calls = setup
-    folder = run_ablation(opts(config()), echo=lambda *_: None)
+    lines: list[str] = []
+    folder = run_ablation(opts(config()), echo=lines.append)
+    # the time of the rest follows the first finished cell: priced where its recipe was timed, named where not
+    done = [ln for ln in lines if ln.startswith("[ablate] mix-") or ln.startswith("[ablate] cas-")]
+    assert "12 cells to run" in "\n".join(lines) and len(done) == 12
+    assert " left for " in done[0] and "of recipes not timed yet" in done[0]
+    assert done[-1].endswith("[12/12]")
 
     # Generator trained once, images drawn once, scored once; 3 ratios x 3 seeds + 3 CAS cells.
     assert (count("train-gan"), count("synth"), count("fid"), count("train")) == (1, 1, 1, 12)
@@ -185,7 +191,7 @@ def test_the_console_off_a_terminal_is_short_lines_a_person_reads(setup, capsys)
     assert "  $ fid: extractor=effnet-lite0 (all options: jobs/fid.json)" in console
     # each cell: its result with metrics at 4 significant digits; a failure with its cause and its log
     done = [ln for ln in console if re.match(r"\[ablate\] mix-r1-none-scratch-s2: ", ln)]
-    assert done and re.search(r"test_acc=0\.672 test_macro_f1=0\.572 \(\d+ s\) \[\d+/\d+\]$", done[0]), done
+    assert done and re.search(r"test_acc=0\.672 test_macro_f1=0\.572 \(\d+ s\) \[\d+/\d+\]; ≈ \d+ s left", done[0]), done
     assert any(re.match(r"\[ablate\] mix-r0-heavy-scratch-s0: FAILED \(RuntimeError: boom\); see "
                         r"logs/mix-r0-heavy-scratch-s0\.log", ln) for ln in console)
     # a cell's log opens with the options that differ between the grid's cells; its job file holds them all
