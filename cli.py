@@ -431,6 +431,9 @@ def submit_cmd(tta, **kw):
 @click.option("--dry-run", is_flag=True,
               help="Print each cell's options (and, with --executor slurm, the job array) and stop.")
 @click.option("--prepare-only", is_flag=True, help="Prepare data, GAN, synthetic images and FID/KID, then stop.")
+@click.option("--headroom-only", is_flag=True,
+              help="Prepare data and run the config's headroom stage (the classifier on fractions of the real images, "
+                   "a learning curve: what twice the data would add), then stop, before any GAN.")
 @click.option("--executor", type=click.Choice(["local", "slurm", "debug"]), default="local", show_default=True,
               help="Where cells run (submitit): local processes, a Slurm job array, or this process (debug).")
 @click.option("--jobs", default=None, type=int,

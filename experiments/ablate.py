@@ -54,6 +54,7 @@ class AblateOptions:
     shard: str | None = None             # "i/n", 0 ≤ i < n
     dry_run: bool = False                # print the cells' options (and the Slurm array) and stop
     prepare_only: bool = False           # data + GAN + synth + FID, then stop (run once before launching shards)
+    headroom_only: bool = False          # data + the headroom stage (config headroom:), then stop: before any GAN
     executor: str = "local"              # local | slurm | debug (in this process)
     jobs: int | None = None              # cells at once (local, default 1); array parallelism (slurm)
     no_wait: bool = False                # slurm: return once submitted; `--resume` collects later
@@ -85,6 +86,9 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
     from common.runs import check_same_options, discard_on_error, read_config, write_config
 
     cfg = load_ablation_config(opts.config)
+    if opts.headroom_only and not cfg.headroom.enabled:
+        raise UserError(f"--headroom-only: {opts.config} has no headroom stage; add `headroom: {{enabled: true}}` "
+                        "to the config (fractions: [0.25, 0.5] by default)")
     check_out_dir(opts.out)
     ex = exec_options(opts, cfg)
     i, n = parse_shard(opts.shard)
@@ -120,9 +124,14 @@ def run_ablation(opts: AblateOptions, echo=click.echo) -> Path:
                 cells = build_cells(cfg)
                 taken = adopt(reuse, folder, cfg, cells)
                 echo(f"[ablate] reusing {reuse}: its preparation, and {len(taken)} of this grid's {len(cells)} cells")
-            prepared = prepare(cfg, folder, ex, echo)
-        if reuse:
-            opts = dataclasses.replace(opts, resume=True)  # the cells taken over are finished ones
+            prepared = prepare(cfg, folder, ex, echo, headroom_only=opts.headroom_only)
+        if reuse or cfg.headroom.enabled:
+            # the cells taken over, and those the headroom stage ran (the full-set points), are finished ones
+            opts = dataclasses.replace(opts, resume=True)
+    if opts.headroom_only:
+        echo(f"[ablate] headroom: {folder / 'headroom.json'} (the GAN and the grid: the same command with "
+             "--resume instead of --headroom-only)")
+        return folder
     return _run_grid(opts, cfg, folder, ex, indexed, mine, prepared, echo)
 
 
@@ -271,7 +280,7 @@ def check_synth_stock(cfg: AblationConfig, prepared: dict) -> None:
 
 # --- preparation: data, generator, synthetic images, FID/KID (once per config) ---
 
-def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo) -> dict:
+def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo, headroom_only: bool = False) -> dict:
     """Materialise everything the cells share; cached in prepared.json (a killed step is redone, and what a grown
     grid adds — synthetic images for a first non-zero ratio, a new filter — is made on --resume).
 
@@ -285,7 +294,11 @@ def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo)
     else:
         prepared = _prepare_data(cfg, echo)
     before = json.dumps(prepared, sort_keys=True)
-    if cfg.ratios != ["0"] or cfg.cas.enabled:
+    if cfg.headroom.enabled:  # before any generator: it may say a GAN cannot pay here
+        from experiments.headroom import run_headroom
+
+        run_headroom(cfg, folder, prepared, _headroom_runner(cfg, folder, prepared, ex, echo), echo)
+    if (cfg.ratios != ["0"] or cfg.cas.enabled) and not headroom_only:
         if cfg.gan_seeds is None:
             _prepare_generator(cfg, folder, folder, prepared, prepared, None, ex, echo)
         else:
@@ -296,6 +309,21 @@ def prepare(cfg: AblationConfig, folder: Path, ex: ExecOptions, echo=click.echo)
     if not path.exists() or json.dumps(prepared, sort_keys=True) != before:
         write_json(path, prepared)
     return prepared
+
+
+def _headroom_runner(cfg: AblationConfig, folder: Path, prepared: dict, ex: ExecOptions, echo):
+    """Runs the headroom stage's subset jobs (those not finished already) and its grid cells through the executor."""
+    from experiments.jobs import result_path
+
+    def run_all(jobs: list[Job], full: list) -> None:
+        def finished(job: Job) -> bool:
+            res = result_path(folder / "jobs" / f"{job.name}.json")
+            return res.exists() and json.loads(res.read_text(encoding="utf-8")).get("status") == "ok"
+
+        files = [write_job(j, folder) for j in jobs if not finished(j)]
+        files += _cell_jobs(cfg, folder, full, prepared, True, ex, echo)
+        run_jobs(files, folder, ex, timeout_s=cfg.classifier.timeout_s, echo=echo, name=f"synthmix-{cfg.name}")
+    return run_all
 
 
 def _prepare_generator(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: dict, g: dict,

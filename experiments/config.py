@@ -86,6 +86,16 @@ class CasConfig:
 
 
 @dataclass
+class HeadroomConfig:
+    """Before any GAN: the classifier recipe on fractions of the real images per class (and on all of them: the
+    grid's real-only cells), a power law of error in n, and what twice the real images would add (issue 32)."""
+
+    enabled: bool = False
+    fractions: list[float] = field(default_factory=lambda: [0.25, 0.5])   # of every class's images, below 1
+    min_gain: float = 0.01               # below this gain in the metric, synthetic images are unlikely to pay
+
+
+@dataclass
 class SlurmConfig:
     """Resources per cell on a Slurm cluster (submitit's executor); command-line options override these."""
 
@@ -120,6 +130,7 @@ class AblationConfig:
     weights: list[str] = field(default_factory=lambda: ["1"])      # synthetic images' loss weights ("0.5")
     real_lasts: list[int] = field(default_factory=lambda: [0])     # last epochs on real images only
     synth_remedies: list[str] = field(default_factory=lambda: ["none"])  # remedies used with the synthetic images
+    headroom: HeadroomConfig = field(default_factory=HeadroomConfig)
     slurm: SlurmConfig = field(default_factory=SlurmConfig)
     source: str | None = None
 
@@ -129,6 +140,8 @@ class AblationConfig:
         d = dataclasses.asdict(self)
         d.pop("source", None)
         d.pop("slurm", None)  # where cells run does not change what they measure
+        if not self.headroom.enabled:
+            d.pop("headroom")  # configs from before the stage compare equal
         d["classifier"].pop("timeout_s", None)
         if d["classifier"].get("scratch") is None:
             d["classifier"].pop("scratch", None)  # configs from before the scratch recipe compare equal
@@ -215,7 +228,7 @@ def load_config(path: str | Path) -> AblationConfig:
 
 def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     """Build an AblationConfig from a parsed YAML mapping."""
-    known = {"name", "data", "gan", "grid", "classifier", "cas", "fid", "metric", "slurm"}
+    known = {"name", "data", "gan", "grid", "classifier", "cas", "fid", "metric", "slurm", "headroom"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise UserError(f"config: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
@@ -223,6 +236,8 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     gan = _section(GanConfig, raw.get("gan"), "gan")
     clf = _section(ClassifierConfig, raw.get("classifier"), "classifier")
     cas = _section(CasConfig, raw.get("cas"), "cas")
+    headroom = _section(HeadroomConfig, raw.get("headroom"), "headroom")
+    _check_headroom(headroom)
     fid = _section(FidConfig, raw.get("fid"), "fid")
     slurm = _section(SlurmConfig, raw.get("slurm"), "slurm")
     if slurm.extra:
@@ -289,7 +304,7 @@ def from_dict(raw: dict, default_name: str = "ablation") -> AblationConfig:
     cfg = AblationConfig(name=str(raw.get("name") or default_name), data=data, gan=gan, ratios=ratios, augs=augs,
                          pretrained=pretrained, seeds=seeds, classifier=clf, cas=cas, fid=fid, metric=metric,
                          filters=filters, remedies=remedies, gan_seeds=gan_seeds, weights=weights,
-                         real_lasts=real_lasts, synth_remedies=synth_remedies, slurm=slurm)
+                         real_lasts=real_lasts, synth_remedies=synth_remedies, headroom=headroom, slurm=slurm)
     return cfg
 
 
@@ -303,6 +318,21 @@ def filter_label(v) -> str:
     except UserError:
         raise UserError(f"config grid.filter {v!r}: use none, a probability between 0 and 1 (e.g. 0.8), or a "
                         "per-class top fraction (e.g. top0.5); e.g. [none, 0.8, top0.5]") from None
+
+
+def _check_headroom(h: HeadroomConfig) -> None:
+    """headroom.fractions: distinct shares of each class in (0, 1) (1: the grid's own cells); min_gain >= 0."""
+    fr = h.fractions if isinstance(h.fractions, list) else [h.fractions]
+    try:
+        fr = sorted({float(f) for f in fr})
+    except (TypeError, ValueError):
+        fr = []
+    if not fr or not all(0 < f < 1 for f in fr):
+        raise UserError(f"config headroom.fractions {h.fractions!r}: shares of each class's images between 0 and 1, "
+                        "e.g. [0.25, 0.5] (the full set is the grid's own real-only cells)")
+    h.fractions = fr
+    if not isinstance(h.min_gain, (int, float)) or h.min_gain < 0:
+        raise UserError(f"config headroom.min_gain {h.min_gain!r}: a gain in the metric, 0 or more, e.g. 0.01")
 
 
 def _check_scratch(scratch) -> None:

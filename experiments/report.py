@@ -57,6 +57,10 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     from experiments.recommend import job_seconds, recommend
 
     rec = recommend(mix, metric, job_seconds(folder), generators=len(cfg.gan_seeds or [None]))
+    room = _headroom(folder)
+    if room:  # the recommendation opens with what more real data could add at most
+        rec = {**rec, "headroom": room["line"], "line": f"{room['line']}. {rec['line']}",
+               "lines": [room["line"], *(rec.get("lines") or [rec["line"]])]}
 
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
@@ -77,11 +81,17 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
               "vs_best_remedy": {m: p.to_dict("records") for m, p in vs_remedy.items()},
               "summary": summary.to_dict("records"), "paired": {m: p.to_dict("records") for m, p in paired.items()},
               "cas": cas_summary.to_dict("records"), "class_size_correlation": corr.to_dict("records"),
-              "plots": [str(p.relative_to(folder)) for p in made], "recommendation": rec}
+              "plots": [str(p.relative_to(folder)) for p in made], "recommendation": rec, "headroom": room}
     write_json(folder / "summary.json", _clean(report))
     write_text(folder / "summary.md", render_markdown(cfg, prepared, df, summary, paired, verdict, cas_summary,
                                                       gain, corr, made, folder, vs_remedy, quality, rec))
     return report
+
+
+def _headroom(folder: Path) -> dict | None:
+    """The headroom stage's result (experiments.headroom), where the config ran it."""
+    path = folder / "headroom.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def generator_quality(g: dict) -> dict:
@@ -212,7 +222,11 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
                     quality, rec: dict | None = None) -> str:
     counts = prepared.get("class_counts", {})
     n_cmp = max((len(p) for p in paired.values()), default=0)
-    out = [f"# Ablation: {cfg.name}", "", f"**{verdict['line']}**", "",
+    room = _headroom(folder)
+    out = [f"# Ablation: {cfg.name}", ""]
+    if room:
+        out += [f"**{room['line']}**" + (f" ([plot]({room['plot']}))" if room.get("plot") else ""), ""]
+    out += [f"**{verdict['line']}**", "",
            f"Rule: {stats.VERDICT_RULE}. Intervals are Student-t 95% CIs over seeds; differences are paired on "
            f"seed, augmentation preset and pretrained; p-values are two-sided paired t-tests (Wilcoxon beside; "
            f"Wilcoxon cannot go below p=0.25 with 3 seeds; Holm column adjusted for the {n_cmp} comparisons "

@@ -22,7 +22,7 @@ from experiments.records import MARKERS, has_work
 
 # What may differ (AblationConfig.grid_dict's keys): the grid's axes, CAS (its own cells; the synthetic stock it needs
 # is checked like any grid's), the name and the headline metric. Data, GAN, FID and classifier must not.
-NOT_PREPARATION = ("name", "metric", "cas", "ratios", "filters", "weights", "real_lasts", "remedies",
+NOT_PREPARATION = ("name", "metric", "cas", "headroom", "ratios", "filters", "weights", "real_lasts", "remedies",
                    "synth_remedies", "gan_seeds", "augs", "pretrained", "seeds")
 ORIGIN = "reused_from.json"
 
