@@ -9,6 +9,8 @@ short keeps what it measured; a section that fails records its error and the res
   fid    standard-Inception FID/KID of 10,000 fakes of that run, computed on the GPU
   train  `train` throughput of Lite0 ImageNet at 224 px with AMP (images/s of the last epoch, its val pass included)
   cells  k ablation-style `train` cells side by side (k = 1, 2, 4, 8): summed images/s, and the k where it stops rising
+  pace   train-gan's steps/s by size (32, 64, 128 px) and width (32, 64), batch 64, as --budget-minutes times them
+         (issue 32: the README's table, and the photo GAN's steps/s at 64 and 128 px)
 
 `--smoke` runs the same sections on the CPU on a tiny made-up dataset in under a minute (tests/test_gpu_check.py), so
 the script is known to work before a GPU is lent. CIFAR-10 comes from --archive (default ../shared/data, else the
@@ -36,12 +38,12 @@ import torch  # noqa: E402
 FULL = dict(gan_minutes=4.0, width=64, batch=128, profile_steps=30, fid_n=10000, fid_batch=250,
             fid_extractor="inception", train_size=224,
             train_batch=256, train_epochs=3, cell_model="tf_efficientnet_lite0", cell_size=64, cell_epochs=2,
-            cell_batch=128, cells=(1, 2, 4, 8))
+            cell_batch=128, cells=(1, 2, 4, 8), pace_sizes=(32, 64, 128), pace_widths=(32, 64), pace_steps=10)
 # Smoke: Lite0 features instead of Inception for FID (the same call; Inception takes ~0.5 s an image on 2 cores).
 SMOKE = dict(gan_minutes=0.05, width=8, batch=8, profile_steps=3, fid_n=40, fid_batch=20,
              fid_extractor="effnet-lite0", train_size=32,
              train_batch=8, train_epochs=1, cell_model="test_resnet", cell_size=24, cell_epochs=1, cell_batch=8,
-             cells=(1, 2))
+             cells=(1, 2), pace_sizes=(32,), pace_widths=(8,), pace_steps=1)
 
 
 def environment() -> dict:
@@ -232,6 +234,19 @@ def side_by_side(data: Path, out: Path, p: dict) -> dict:
             "best_cells": best["cells"]}
 
 
+def gan_pace(p: dict) -> dict:
+    """train-gan's steps/s by size and width (its own timing: gen.train._pace_of), batch 64, 10 classes."""
+    from gen.options import GanOptions, resolve_auto
+    from gen.train import _pace_of, make_fabric
+
+    fabric = make_fabric(1)
+    rows = [{"size": size, "width": w,
+             "steps_per_s": _pace_of(resolve_auto(GanOptions(size=size, ngf=w, ndf=w)), fabric, 10, 1, 3, {},
+                                     steps=p["pace_steps"])}
+            for size in p["pace_sizes"] for w in p["pace_widths"]]
+    return {"batch": 64, "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", help="folder for gpu_check.json and the runs it makes")
@@ -259,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("host", lambda: host_share(data, p)),
                 ("fid", lambda: fid(summary["sections"]["gan"]["run"], data, out, p)),
                 ("train", lambda: train_throughput(data, out, p)),
-                ("cells", lambda: side_by_side(data, out, p))]
+                ("cells", lambda: side_by_side(data, out, p)),
+                ("pace", lambda: gan_pace(p))]
     failed = 0
     for name, fn in sections:
         if wanted and name not in wanted:

@@ -15,7 +15,7 @@ from common.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_SEEDS = 3  # a t-interval from 2 seeds is ±12.7 s.e.; 3 is the least that says anything
-PREPARE_KINDS = ("demo", "cifar10_subset")
+PREPARE_KINDS = ("demo", "cifar10_subset", "photos30")
 
 
 @dataclass

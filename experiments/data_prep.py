@@ -2,6 +2,7 @@
 
 - demo: the embedded MNIST digits; a seeded held-out test set per class, a long-tailed train set from the rest.
 - cifar10_subset: the shared CIFAR-10 JPEG archive extracted once; a seeded N-per-class train subset; its test set.
+- photos30: the shared photos30 archive (long-tailed photos of varied sizes) extracted once; its train and test.
 Subsets are folders of symlinks (no copies), named by their recipe so two configs never share a wrong one.
 """
 from __future__ import annotations
@@ -35,9 +36,11 @@ def prepare_data(recipe: dict, cache: Path | None = None) -> dict:
             return prepare_demo(cache, **opts)
         if kind == "cifar10_subset":
             return prepare_cifar10_subset(cache, **opts)
+        if kind == "photos30":
+            return prepare_photos30(cache, **opts)
     except TypeError as e:  # an unknown recipe key
         raise UserError(f"config data.prepare ({kind}): {e}; see experiments/data_prep.py for the keys") from None
-    raise UserError(f"config data.prepare.kind {kind!r}: use demo or cifar10_subset")
+    raise UserError(f"config data.prepare.kind {kind!r}: use demo, cifar10_subset or photos30")
 
 
 def prepare_demo(cache: Path, largest: int = 200, imbalance: float = 10.0, test_per_class: int = 100,
@@ -76,22 +79,34 @@ def prepare_cifar10_subset(cache: Path, archive: str = "../shared/data/cifar10-j
     return {"train": str(out), "test": str(root / "test")}
 
 
+def prepare_photos30(cache: Path, archive: str = "../shared/data/photos30.tar.gz") -> dict:
+    """photos30 (30 long-tailed classes of photos of varied sizes): its train folder, and its held-out test folder."""
+    root = extract_archive(resolve_path(archive), cache, "photos30")
+    return {"train": str(root / "train"), "test": str(root / "test")}
+
+
 def extract_cifar10(archive: str, cache: Path) -> Path:
-    """Extract the archive once into cache/cifar10 (atomically: a killed extraction is redone)."""
-    root = cache / "cifar10"
+    """Extract the CIFAR-10 archive once into cache/cifar10."""
+    return extract_archive(archive, cache, "cifar10")
+
+
+def extract_archive(archive: str, cache: Path, name: str) -> Path:
+    """Extract an archive holding `name`/{train,test}/<class>/ once into cache/`name` (atomically: a killed
+    extraction is redone)."""
+    root = cache / name
     if (root / ".extracted").exists() or _looks_complete(root):
         return root  # ours, or the README's `tar -xzf ... -C ~/.cache/synthmix` (never delete someone's copy)
     if not Path(archive).is_file():
-        raise UserError(f"data.prepare archive {archive}: not found; point it at cifar10-jpg.tar.gz "
+        raise UserError(f"data.prepare archive {archive}: not found; point it at {name}'s .tar.gz "
                         "(../shared/data/ relative to the repo root)")
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / ".cifar10.extracting"
+    tmp = cache / f".{name}.extracting"
     shutil.rmtree(tmp, ignore_errors=True)
     with tarfile.open(archive) as tar:
         tar.extractall(tmp, filter="data")
     if root.exists():
         shutil.rmtree(root)
-    os.replace(tmp / "cifar10", root)
+    os.replace(tmp / name, root)
     shutil.rmtree(tmp, ignore_errors=True)
     (root / ".extracted").write_text(archive + "\n")
     return root

@@ -17,7 +17,7 @@ def test_smoke_run_writes_every_section(tmp_path):
     s = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
     assert s["smoke"] and s["complete"] and s["env"]["torch"]
     sec = s["sections"]
-    assert set(sec) == {"gan", "host", "fid", "train", "cells"}
+    assert set(sec) == {"gan", "host", "fid", "train", "cells", "pace"}
     assert not any("error" in v for v in sec.values())
     assert sec["gan"]["steps"] > 1 and sec["gan"]["steps_per_s"] > 0 and sec["gan"]["images_per_s"] > 0
     assert sec["host"]["host_share"] == 1.0  # on the CPU every step is host time
@@ -26,3 +26,4 @@ def test_smoke_run_writes_every_section(tmp_path):
     assert [row["cells"] for row in sec["cells"]["rows"]] == [1, 2]
     assert all(row["images_per_s"] > 0 for row in sec["cells"]["rows"])
     assert sec["cells"]["best_cells"] in (1, 2)
+    assert [(r["size"], r["width"]) for r in sec["pace"]["rows"]] == [(32, 8)] and sec["pace"]["rows"][0]["steps_per_s"] > 0

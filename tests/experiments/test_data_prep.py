@@ -39,3 +39,22 @@ def test_cifar10_subset_is_seeded_cached_and_points_at_test(archive, tmp_path):
         prepare_data({**recipe, "per_class": 7}, cache)
     with pytest.raises(UserError, match="keys"):
         prepare_data({**recipe, "per_klass": 3}, cache)
+
+
+def test_photos30_is_extracted_once_with_its_held_out_test_folder(tmp_path):
+    src = tmp_path / "src" / "photos30"
+    for split, n in (("train", 3), ("test", 1)):
+        for c in ("ant", "bonsai"):
+            for i in range(n):
+                write_image(src / split / c / f"{i:04d}.jpg", size=(20 + i, 12), seed=i)
+    path = tmp_path / "photos30.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(src, arcname="photos30")
+    cache = tmp_path / "cache"
+    got = prepare_data({"kind": "photos30", "archive": str(path)}, cache)
+    assert got == {"train": str(cache / "photos30" / "train"), "test": str(cache / "photos30" / "test")}
+    assert len(list((cache / "photos30" / "train" / "bonsai").iterdir())) == 3
+    path.unlink()  # extracted once: the archive is not read again
+    assert prepare_data({"kind": "photos30", "archive": str(path)}, cache) == got
+    with pytest.raises(UserError, match="not found; point it at photos30's"):
+        prepare_data({"kind": "photos30", "archive": str(path)}, tmp_path / "other")
