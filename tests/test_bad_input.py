@@ -218,6 +218,7 @@ CASES = [
      "{root}/nope.csv --out {new}", r"nope.csv: class table not found"),
     ("train-gan/steps-zero", "train-gan --data {data} --out {new} --steps 0", r"--steps 0"),
     ("train-gan/batch-one", "train-gan --data {data} --out {new} --batch 1", r"--batch 1"),
+    ("train-gan/negative-budget", "train-gan --data {data} --out {new} --budget-minutes -5", r"--budget-minutes -5"),
     ("train-gan/bad-diffaug", "train-gan --data {data} --out {new} --diffaug blur", r"blur"),
     ("train-gan/resume-not-a-run", "train-gan --data {data} --out {new} --resume {root}/nope", r"nope"),
     ("synth/min-confidence-alone", "synth --gan {gan} --all --n 2 --min-confidence 0.5 --out {new}",
