@@ -158,6 +158,10 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
 @click.option("--class-weight", default=1.0, show_default=True, help="Weight of the class terms (ReACGAN: 0.5).")
 @click.option("--d-steps", default=1, show_default=True, help="D steps per G step, each on a fresh real batch.")
 @click.option("--real-flip", is_flag=True, help="Flip real images horizontally at random (mirror augmentation).")
+@click.option("--lecam-weight", default=0.0, show_default=True,
+              help="LeCam regularisation of D: its outputs anchored to their moving averages (lecam-gan: 0.3); 0: off.")
+@click.option("--lecam-start", default=1000, show_default=True,
+              help="The step LeCam's term starts at (its anchors follow the current means until then).")
 @click.option("--lr-g", default=1e-4, show_default=True, help="G's learning rate (two time-scales: below D's).")
 @click.option("--lr-d", default=4e-4, show_default=True, help="D's learning rate.")
 @click.option("--ngf", default=64, show_default=True, help="Generator base width.")

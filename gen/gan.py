@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from gen.diffaug import diff_augment
-from gen.losses import d_loss, g_loss
+from gen.losses import d_loss, g_loss, lecam_reg
 
 
 class GanPair:
@@ -21,7 +21,8 @@ class GanPair:
                  G_raw: nn.Module, D_raw: nn.Module, ema, loss: str, policy: tuple[str, ...], nz: int,
                  conditional: bool, backward: Callable[[torch.Tensor], None] = lambda t: t.backward(),
                  toggle_d_grad: bool = True, class_loss: str = "none", class_weight: float = 1.0,
-                 real_flip: bool = False):
+                 real_flip: bool = False, lecam_weight: float = 0.0, lecam_start: int = 1000):
+        from gen.losses import LecamAnchors
         from gen.nets.heads import has_batchnorm
 
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
@@ -32,6 +33,8 @@ class GanPair:
         # gradient each step, so the trainer turns this off for several devices.
         self.toggle_d_grad = toggle_d_grad
         self.class_loss, self.class_weight, self.real_flip = class_loss, class_weight, real_flip
+        self.lecam_weight = lecam_weight
+        self.lecam = LecamAnchors(lecam_start) if lecam_weight > 0 else None
         # Real and fake through one D call (BigGAN-PyTorch's G_D): the same math with half the calls, unless
         # batch norm would mix the two halves' statistics.
         self.fuse = not has_batchnorm(D_raw)
@@ -88,6 +91,13 @@ class GanPair:
             stats: dict[str, torch.Tensor] = {}
             loss_d = d_loss(self.loss, real_logits.float(), fake_logits.float()) + \
                 self._class_term(head, y, stats, "d")
+            if self.lecam is not None:  # the anchors first, then the term (the reference's order)
+                itr = step + 1  # BigGAN-PyTorch's itr: the step being made, counted from 1 (as logged)
+                self.lecam.update(real_logits, fake_logits, itr)
+                if itr > self.lecam.start:
+                    reg = lecam_reg(real_logits.float(), fake_logits.float(), self.lecam.real, self.lecam.fake)
+                    loss_d = loss_d + self.lecam_weight * reg
+                    stats["lecam"] = reg.detach()
             self.opt_d.zero_grad(set_to_none=True)
             self.backward(loss_d)
             self.opt_d.step()
@@ -116,8 +126,11 @@ class GanPair:
         return {**out, "loss_g": loss_gen.detach(), **g_stats}
 
     def state_dict(self) -> dict:
-        return {"G": self.G_raw.state_dict(), "G_ema": self.ema.module.state_dict(), "D": self.D_raw.state_dict(),
-                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+        state = {"G": self.G_raw.state_dict(), "G_ema": self.ema.module.state_dict(), "D": self.D_raw.state_dict(),
+                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+        if self.lecam is not None:  # part of D's training state: a resume goes on with the same anchors
+            state["lecam"] = self.lecam.state_dict()
+        return state
 
     def load_state_dict(self, state: dict, weights_only: bool = False) -> None:
         self.G_raw.load_state_dict(state["G"])
@@ -126,3 +139,5 @@ class GanPair:
         if not weights_only:
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
+            if self.lecam is not None and "lecam" in state:
+                self.lecam.load_state_dict(state["lecam"])

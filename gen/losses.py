@@ -28,6 +28,40 @@ def g_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
 LOSSES = ("hinge", "ns")
 
 
+# --- LeCam regularisation (Tseng et al. CVPR 2021; google/lecam-gan biggan_cifar/losses.py, utils.ema_losses) ----
+# D's outputs on reals are pulled below the moving average of its outputs on fakes and the other way round, which
+# keeps D from drifting apart on little data. The reference's constants: decay 0.9, anchors that equal the current
+# means (decay 0) until step 1,000 and a term only after it, weight 0.3 on CIFAR-10 (all its lc-* scripts).
+LECAM_DECAY = 0.9
+
+
+def lecam_reg(real_logits: torch.Tensor, fake_logits: torch.Tensor, anchor_real: torch.Tensor,
+              anchor_fake: torch.Tensor) -> torch.Tensor:
+    """mean(relu(D(real) - anchor_fake)^2) + mean(relu(anchor_real - D(fake))^2), the reference's lecam_reg."""
+    return F.relu(real_logits - anchor_fake).pow(2).mean() + F.relu(anchor_real - fake_logits).pow(2).mean()
+
+
+class LecamAnchors:
+    """The moving averages of D's mean output on reals and fakes (device tensors: no host sync per step)."""
+
+    def __init__(self, start: int, decay: float = LECAM_DECAY):
+        self.start, self.decay = start, decay
+        self.real = self.fake = None
+
+    def update(self, real_logits: torch.Tensor, fake_logits: torch.Tensor, step: int) -> None:
+        """utils.ema_losses.update: decay 0 before `start` (the anchors follow the current means), then `decay`."""
+        r, f = real_logits.detach().float().mean(), fake_logits.detach().float().mean()
+        d = 0.0 if step < self.start or self.real is None else self.decay
+        self.real = r if self.real is None else self.real * d + r * (1 - d)
+        self.fake = f if self.fake is None else self.fake * d + f * (1 - d)
+
+    def state_dict(self) -> dict:
+        return {"real": self.real, "fake": self.fake}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.real, self.fake = state["real"], state["fake"]
+
+
 # --- class losses: a class-versus-class signal beside the adversarial one (issue 19) ------------------------------
 # "ac": ACGAN as PyTorch-StudioGAN's ACGAN-Mod (src/worker.py, losses.CrossEntropyLoss): a classifier head on D's
 # pooled features, trained on real images only; G is trained to make its fakes classified as their class.

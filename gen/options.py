@@ -35,6 +35,8 @@ class GanOptions:
     class_weight: float = 1.0          # weight of both class terms (StudioGAN: 1.0 for ACGAN, 0.5 for ReACGAN)
     d_steps: int = 1                   # D steps per G step, each on a fresh real batch
     real_flip: bool = False            # horizontal flips of the real images (mirror augmentation), before DiffAugment
+    lecam_weight: float = 0.0          # LeCam regularisation of D (google/lecam-gan: 0.3); 0: off
+    lecam_start: int = 1000            # LeCam's anchors follow the current means, and the term is off, until here
     lr_g: float = 1e-4                 # two time-scales (BigGAN-PyTorch's one-D-step recipe): best KID and coverage
     lr_d: float = 4e-4
     beta1: float = 0.5                 # DCGAN's Adam betas: with one D step per G step (0.0, 0.9) oscillates more
@@ -71,7 +73,7 @@ def resolve_auto(opts: GanOptions) -> GanOptions:
 # What a run made before an option existed trained with: its config.json lacks the key, and a default that has
 # changed since (class_loss) must not be read into it on --resume.
 OPTIONS_BEFORE = {"class_loss": "none", "class_weight": 1.0, "d_steps": 1, "real_flip": False,
-                  "g_embed_init": "normal", "proj_size": 64}
+                  "g_embed_init": "normal", "proj_size": 64, "lecam_weight": 0.0, "lecam_start": 1000}
 
 
 # Every numeric option's range (gen.train.check_options, before any folder).
@@ -85,7 +87,7 @@ GAN_RANGES = {
     "devices": AT_LEAST_1, "judge_steps": Range(0, why="0: no agreement classifier"),
     "num_workers": Range(0, why=WORKERS.why, flag="--workers"),
     "class_weight": Range(0, lo_open=True, why="turn the class term off with --class-loss none"),
-    "d_steps": AT_LEAST_1,
+    "d_steps": AT_LEAST_1, "lecam_weight": Range(0, why="0: off"), "lecam_start": Range(0),
     "proj_size": Range(64, 224, why="the projected D's input sizes are 64, 96, 128 and 224"),
 }
 # Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).

@@ -244,7 +244,8 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
         ema = ModelEmaV3(G, decay=opts.ema_decay, use_warmup=True)
         pairs.append(GanPair(Gw, Dw, opt_g, opt_d, G, D, ema, opts.loss, policy, opts.nz, num_classes > 0,
                              backward=fabric.backward, toggle_d_grad=fabric.world_size == 1,
-                             class_loss=opts.class_loss, class_weight=opts.class_weight, real_flip=opts.real_flip))
+                             class_loss=opts.class_loss, class_weight=opts.class_weight, real_flip=opts.real_flip,
+                             lecam_weight=opts.lecam_weight, lecam_start=opts.lecam_start))
     return pairs
 
 
