@@ -162,6 +162,11 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
               help="LeCam regularisation of D: its outputs anchored to their moving averages (lecam-gan: 0.3); 0: off.")
 @click.option("--lecam-start", default=1000, show_default=True,
               help="The step LeCam's term starts at (its anchors follow the current means until then).")
+@click.option("--transition-start", default=0, show_default=True,
+              help="Transitional conditioning: the step the class weight starts to ramp up from 0.")
+@click.option("--transition-end", default=0, show_default=True,
+              help="Transitional conditioning (transitional-cGAN): the step the class weight on G's input and D's "
+                   "conditional terms reaches 1; training starts unconditional. 0: off.")
 @click.option("--lr-g", default=1e-4, show_default=True, help="G's learning rate (two time-scales: below D's).")
 @click.option("--lr-d", default=4e-4, show_default=True, help="D's learning rate.")
 @click.option("--ngf", default=64, show_default=True, help="Generator base width.")

@@ -16,10 +16,10 @@ from gen.options import OPTIONS_BEFORE
 
 FORMAT = "synthmix-gan"
 VERSION = 2  # 2: G without the class embedding beside z (g_cond), d_arch; format 1 cannot be loaded
-ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch", "class_loss", "proj_size")
+ARCH_KEYS = ("mode", "size", "nz", "ngf", "ndf", "g_cond", "d_arch", "class_loss", "proj_size", "transitional")
 # What a checkpoint from before a key was trained with: class_loss as gen.options says for runs (one rule, one place);
 # proj_size None marks the projected D's layout before projected-gan's (refused below), not OPTIONS_BEFORE's 64.
-ARCH_DEFAULTS = {"class_loss": OPTIONS_BEFORE["class_loss"], "proj_size": None}
+ARCH_DEFAULTS = {"class_loss": OPTIONS_BEFORE["class_loss"], "proj_size": None, "transitional": False}
 
 
 def save_checkpoint(path: str | Path, ckpt: dict) -> Path:

@@ -21,7 +21,8 @@ class GanPair:
                  G_raw: nn.Module, D_raw: nn.Module, ema, loss: str, policy: tuple[str, ...], nz: int,
                  conditional: bool, backward: Callable[[torch.Tensor], None] = lambda t: t.backward(),
                  toggle_d_grad: bool = True, class_loss: str = "none", class_weight: float = 1.0,
-                 real_flip: bool = False, lecam_weight: float = 0.0, lecam_start: int = 1000):
+                 real_flip: bool = False, lecam_weight: float = 0.0, lecam_start: int = 1000,
+                 transition: Callable[[int], float] | None = None):
         from gen.losses import LecamAnchors
         from gen.nets.heads import has_batchnorm
 
@@ -35,6 +36,9 @@ class GanPair:
         self.class_loss, self.class_weight, self.real_flip = class_loss, class_weight, real_flip
         self.lecam_weight = lecam_weight
         self.lecam = LecamAnchors(lecam_start) if lecam_weight > 0 else None
+        # transitional-cGAN: step -> the weight of the class on G's input and of D's conditional terms (nets built
+        # transitional: G has the `transition` buffer, D two logits)
+        self.transition = transition
         # Real and fake through one D call (BigGAN-PyTorch's G_D): the same math with half the calls, unless
         # batch norm would mix the two halves' statistics.
         self.fuse = not has_batchnorm(D_raw)
@@ -52,6 +56,25 @@ class GanPair:
         if head is not None:  # per-image outputs of the real half; the proxy table as it is
             head = {k: v if k == "proxies" else v[:b] for k, v in head.items()}
         return logits[:b], logits[b:], head
+
+    def set_transition(self, lam: float) -> None:
+        """The class weight on G's input, in the trained G and its moving average (which would blend it)."""
+        for g in (self.G_raw, self.ema.module):
+            g.transition.fill_(lam)
+
+    def _d_adv(self, real: torch.Tensor, fake: torch.Tensor, lam: float | None):
+        """D's adversarial loss and its unconditional logits; transitional: unconditional + lam · conditional
+        (transitional-cGAN's training/loss.py)."""
+        if lam is None:
+            return d_loss(self.loss, real.float(), fake.float()), real, fake
+        loss = d_loss(self.loss, real[:, 0].float(), fake[:, 0].float()) + \
+            lam * d_loss(self.loss, real[:, 1].float(), fake[:, 1].float())
+        return loss, real[:, 0], fake[:, 0]
+
+    def _g_adv(self, fake: torch.Tensor, lam: float | None) -> torch.Tensor:
+        if lam is None:
+            return g_loss(self.loss, fake.float())
+        return g_loss(self.loss, fake[:, 0].float()) + lam * g_loss(self.loss, fake[:, 1].float())
 
     def _class_term(self, head: dict | None, y: torch.Tensor, stats: dict, name: str) -> torch.Tensor | float:
         """The weighted class loss on `head` (0 without a class loss), its value and D's accuracy into stats."""
@@ -74,6 +97,10 @@ class GanPair:
         """
         self.G.train()
         self.D.train()
+        lam = None if self.transition is None else float(self.transition(step))
+        if lam is not None:
+            self.set_transition(lam)
+        cw = 1.0 if lam is None else lam  # the class terms ramp in with the class input
         acc: dict[str, list[torch.Tensor]] = {}
         for real, y in batches:
             b = real.shape[0]
@@ -89,8 +116,8 @@ class GanPair:
             fake_in = diff_augment(fake.detach().float(), self.policy)
             real_logits, fake_logits, head = self._d(real_in, fake_in, yc)
             stats: dict[str, torch.Tensor] = {}
-            loss_d = d_loss(self.loss, real_logits.float(), fake_logits.float()) + \
-                self._class_term(head, y, stats, "d")
+            loss_d, real_logits, fake_logits = self._d_adv(real_logits, fake_logits, lam)
+            loss_d = loss_d + cw * self._class_term(head, y, stats, "d")
             if self.lecam is not None:  # the anchors first, then the term (the reference's order)
                 itr = step + 1  # BigGAN-PyTorch's itr: the step being made, counted from 1 (as logged)
                 self.lecam.update(real_logits, fake_logits, itr)
@@ -115,7 +142,7 @@ class GanPair:
         out = self.D(diff_augment(fake.float(), self.policy), yc, aux=aux)
         fake_logits, head = out if aux else (out, None)
         g_stats: dict[str, torch.Tensor] = {}
-        loss_gen = g_loss(self.loss, fake_logits.float()) + self._class_term(head, y, g_stats, "g")
+        loss_gen = self._g_adv(fake_logits, lam) + cw * self._class_term(head, y, g_stats, "g")
         self.opt_g.zero_grad(set_to_none=True)
         self.backward(loss_gen)
         self.opt_g.step()
@@ -123,6 +150,9 @@ class GanPair:
             self.D_raw.requires_grad_(True)
         self.ema.update(self.G_raw, step=step + 1)
         out = {k: v[0] if len(v) == 1 else torch.stack(v).mean() for k, v in acc.items()}
+        if lam is not None:
+            self.set_transition(lam)  # the average blended the buffer too
+            out["transition"] = torch.tensor(lam, device=loss_gen.device)
         return {**out, "loss_g": loss_gen.detach(), **g_stats}
 
     def state_dict(self) -> dict:

@@ -37,6 +37,8 @@ class GanOptions:
     real_flip: bool = False            # horizontal flips of the real images (mirror augmentation), before DiffAugment
     lecam_weight: float = 0.0          # LeCam regularisation of D (google/lecam-gan: 0.3); 0: off
     lecam_start: int = 1000            # LeCam's anchors follow the current means, and the term is off, until here
+    transition_start: int = 0          # transitional conditioning (transitional-cGAN): the class weight on G's
+    transition_end: int = 0            # input and D's conditional terms ramps 0 -> 1 over these steps; end 0: off
     lr_g: float = 1e-4                 # two time-scales (BigGAN-PyTorch's one-D-step recipe): best KID and coverage
     lr_d: float = 4e-4
     beta1: float = 0.5                 # DCGAN's Adam betas: with one D step per G step (0.0, 0.9) oscillates more
@@ -73,7 +75,8 @@ def resolve_auto(opts: GanOptions) -> GanOptions:
 # What a run made before an option existed trained with: its config.json lacks the key, and a default that has
 # changed since (class_loss) must not be read into it on --resume.
 OPTIONS_BEFORE = {"class_loss": "none", "class_weight": 1.0, "d_steps": 1, "real_flip": False,
-                  "g_embed_init": "normal", "proj_size": 64, "lecam_weight": 0.0, "lecam_start": 1000}
+                  "g_embed_init": "normal", "proj_size": 64, "lecam_weight": 0.0, "lecam_start": 1000,
+                  "transition_start": 0, "transition_end": 0}
 
 
 # Every numeric option's range (gen.train.check_options, before any folder).
@@ -88,6 +91,7 @@ GAN_RANGES = {
     "num_workers": Range(0, why=WORKERS.why, flag="--workers"),
     "class_weight": Range(0, lo_open=True, why="turn the class term off with --class-loss none"),
     "d_steps": AT_LEAST_1, "lecam_weight": Range(0, why="0: off"), "lecam_start": Range(0),
+    "transition_start": Range(0), "transition_end": Range(0, why="0: off"),
     "proj_size": Range(64, 224, why="the projected D's input sizes are 64, 96, 128 and 224"),
 }
 # Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).

@@ -39,7 +39,7 @@ class GanSampler:
         k = len(self.names) if self.conditional else 0
         self.gens = []
         for state in ckpt["models"]:
-            G = build_generator(a["size"], a["nz"], a["ngf"], k, a["g_cond"])
+            G = build_generator(a["size"], a["nz"], a["ngf"], k, a["g_cond"], transitional=a.get("transitional", False))
             G.load_state_dict(state["G_ema"])
             self.gens.append(with_standing_stats(G, a["nz"], k, device))
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -58,6 +59,13 @@ def check_options(opts: GanOptions) -> None:
     if opts.class_loss not in ("none", "auto") and opts.mode != "conditional":
         raise UserError(f"--class-loss {opts.class_loss}: a class head needs the class-conditional GAN; "
                         "use --mode conditional or --class-loss none")
+    if opts.transition_end > 0:
+        if opts.transition_end <= opts.transition_start:
+            raise UserError(f"--transition-end {opts.transition_end}: must come after --transition-start "
+                            f"{opts.transition_start} (the class weight ramps from 0 to 1 between them); 0 turns it off")
+        if (opts.mode, opts.g_cond, opts.d_arch) != ("conditional", "shared", "dcgan"):
+            raise UserError("--transition-end: transitional conditioning is built for the conditional GAN with "
+                            "--g-cond shared and --d-arch dcgan; use those, or leave --transition-end at 0")
     if opts.resume and opts.init_from:
         raise UserError("--resume and --init-from together: --resume continues a run (weights included); "
                         "pass only one")
@@ -70,6 +78,12 @@ def check_options(opts: GanOptions) -> None:
     from augment.presets import interpolation
 
     interpolation(opts.upscale)  # a typo fails before any run folder
+
+
+def transition_weight(step: int, start: int, end: int) -> float:
+    """transitional-cGAN's ramp (training/training_loop.py, in kimg there, in G steps here): 0 until `start`, then
+    linear to 1 at `end`."""
+    return min(1.0, max(0.0, (step - start) / (end - start)))
 
 
 def make_fabric(devices: int):
@@ -105,7 +119,8 @@ def _arch(opts: GanOptions) -> dict:
     return {"mode": opts.mode, "size": opts.size, "nz": opts.nz, "ngf": opts.ngf, "ndf": opts.ndf,
             "g_cond": opts.g_cond, "d_arch": opts.d_arch, "class_loss": opts.class_loss,
             # the projected D's layout since issue 19 (projected-gan's mixing and heads) at its input size
-            "proj_size": opts.proj_size if opts.d_arch == "projected" else None}
+            "proj_size": opts.proj_size if opts.d_arch == "projected" else None,
+            "transitional": opts.transition_end > 0}
 
 
 def train_gan(opts: GanOptions) -> Path | None:
@@ -234,8 +249,10 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
     policy = parse_policy(opts.diffaug)
     pairs = []
     for _ in range(n_models):
-        G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond, opts.g_embed_init)
-        D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch, opts.class_loss, opts.proj_size)
+        transitional = opts.transition_end > 0 and num_classes > 0
+        G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond, opts.g_embed_init, transitional)
+        D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch, opts.class_loss, opts.proj_size,
+                                transitional)
         opt_g = torch.optim.Adam(G.parameters(), lr=opts.lr_g, betas=(opts.beta1, opts.beta2))
         opt_d = torch.optim.Adam(D.parameters(), lr=opts.lr_d, betas=(opts.beta1, opts.beta2))
         Gw, opt_g = fabric.setup(G, opt_g)
@@ -245,7 +262,9 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
         pairs.append(GanPair(Gw, Dw, opt_g, opt_d, G, D, ema, opts.loss, policy, opts.nz, num_classes > 0,
                              backward=fabric.backward, toggle_d_grad=fabric.world_size == 1,
                              class_loss=opts.class_loss, class_weight=opts.class_weight, real_flip=opts.real_flip,
-                             lecam_weight=opts.lecam_weight, lecam_start=opts.lecam_start))
+                             lecam_weight=opts.lecam_weight, lecam_start=opts.lecam_start,
+                             transition=partial(transition_weight, start=opts.transition_start,
+                                                end=opts.transition_end) if transitional else None))
     return pairs
 
 

@@ -82,10 +82,13 @@ SHARED_DIM = 128  # BigGAN's shared class-embedding width
 class DCGANGenerator(nn.Module):
     """z (B, nz) [+ class index y (B,)] -> image (B, 3, size, size) in [-1, 1]."""
 
-    def __init__(self, size: int = 32, nz: int = 128, ngf: int = 64, num_classes: int = 0, cond: str = "shared"):
+    def __init__(self, size: int = 32, nz: int = 128, ngf: int = 64, num_classes: int = 0, cond: str = "shared",
+                 transitional: bool = False):
         super().__init__()
         if cond not in CONDS:
             raise ValueError(f"cond {cond!r}: choose one of {CONDS}")
+        if transitional and not (num_classes and cond == "shared"):
+            raise ValueError("transitional conditioning scales the shared class embedding: conditional, cond shared")
         self.size, self.nz, self.ngf, self.num_classes, self.cond = size, nz, ngf, num_classes, cond
         w = _widths(size, ngf)
         self.hier = bool(num_classes) and cond == "shared"
@@ -94,6 +97,11 @@ class DCGANGenerator(nn.Module):
             n = len(w)
             self.chunks = [nz // (n + 1) + (1 if i < nz % (n + 1) else 0) for i in range(n + 1)]
             self.shared = nn.Embedding(num_classes, SHARED_DIM)
+            if transitional:
+                # transitional-cGAN's weight on G's class input (its mapping network's `transition` buffer): 0 makes
+                # G unconditional; the loop ramps it to 1 (GanPair.set_transition). Saved, so samples use the
+                # weight the checkpoint was trained at.
+                self.register_buffer("transition", torch.ones(()))
             norms = [CondBatchNorm2d(c, num_classes, self.chunks[i + 1] + SHARED_DIM) for i, c in enumerate(w)]
             fc_in = self.chunks[0]
         else:
@@ -112,6 +120,8 @@ class DCGANGenerator(nn.Module):
         if self.hier:
             zs = torch.split(z, self.chunks, dim=1)
             e = self.shared(y)
+            if hasattr(self, "transition"):
+                e = e * self.transition
             conds = [torch.cat([zi, e], dim=1) for zi in zs[1:]]
             h = self.fc(zs[0])
         else:
@@ -137,9 +147,14 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """image (B, 3, size, size) [+ y] -> logit (B,); spectral norm everywhere; projection head when conditional."""
 
-    def __init__(self, size: int = 32, ndf: int = 64, num_classes: int = 0, class_head: str = "none"):
+    def __init__(self, size: int = 32, ndf: int = 64, num_classes: int = 0, class_head: str = "none",
+                 transitional: bool = False):
         super().__init__()
+        if transitional and not num_classes:
+            raise ValueError("transitional conditioning needs a conditional discriminator")
         self.size, self.ndf, self.num_classes = size, ndf, num_classes
+        # transitional-cGAN's D: an unconditional and a conditional logit apart, (B, 2), weighed in the loss
+        self.split = transitional
         w = list(reversed(_widths(size, ndf)))  # size x size ... 4x4
         self.inp = spectral_norm(nn.Conv2d(3, w[0], 3, 1, 1))
         blocks = []
@@ -155,13 +170,16 @@ class DCGANDiscriminator(nn.Module):
             self.class_head = ClassHead(w[-1], num_classes, class_head)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, aux: bool = False):
-        """Logits (B,); with `aux`, also the class head's outputs (the pooled features' class signal)."""
+        """Logits (B,) — (B, 2) unconditional and conditional when transitional; with `aux`, also the class head's
+        outputs (the pooled features' class signal)."""
         h = self.blocks(self.inp(x)).sum(dim=(2, 3))  # global sum pooling (SNGAN)
         out = self.linear(h).squeeze(1)
         if self.num_classes:
             if y is None:
                 raise ValueError("a conditional discriminator needs class indices y")
-            out = out + (self.embed(y) * h).sum(dim=1)  # projection term
+            proj = (self.embed(y) * h).sum(dim=1)  # projection term
+            # transitional-cGAN's epilogue: the unconditional logit beside the class projection, as two outputs
+            out = torch.stack([out, proj], dim=1) if self.split else out + proj
         return (out, self.class_head(h, y)) if aux else out
 
 
@@ -169,13 +187,13 @@ EMBED_INITS = ("normal", "biggan")
 
 
 def build_generator(size: int, nz: int, ngf: int, num_classes: int, cond: str = "shared",
-                    embed_init: str = "normal") -> DCGANGenerator:
+                    embed_init: str = "normal", transitional: bool = False) -> DCGANGenerator:
     """A DCGAN generator with DCGAN's N(0, 0.02) init (conditional-BN linear maps too: gain starts near 1).
 
     `embed_init` "biggan" starts the shared class embedding at N(0, 0.02) as BigGAN does, instead of nn.Embedding's
     N(0, 1), under which the class outweighs the z chunk in every conditional BN at the start.
     """
-    g = DCGANGenerator(size, nz, ngf, num_classes, cond)
+    g = DCGANGenerator(size, nz, ngf, num_classes, cond, transitional)
     for m in g.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)
@@ -190,7 +208,7 @@ D_ARCHS = ("dcgan", "projected")
 
 
 def build_discriminator(size: int, ndf: int, num_classes: int, arch: str = "dcgan",
-                        class_head: str = "none", proj_size: int = 64) -> nn.Module:
+                        class_head: str = "none", proj_size: int = 64, transitional: bool = False) -> nn.Module:
     """'dcgan': spectral-norm DCGAN discriminator (PyTorch's default init, as SNGAN); 'projected': on Lite0 features
     of the images resized to `proj_size`.
 
@@ -199,7 +217,10 @@ def build_discriminator(size: int, ndf: int, num_classes: int, arch: str = "dcga
     if arch == "projected":
         from gen.nets.projected import ProjectedDiscriminator
 
+        if transitional:
+            raise ValueError("transitional conditioning is built for the dcgan discriminator")
+
         return ProjectedDiscriminator(size, ndf, num_classes, class_head, proj_size)
     if arch != "dcgan":
         raise ValueError(f"discriminator {arch!r}: choose one of {D_ARCHS}")
-    return DCGANDiscriminator(size, ndf, num_classes, class_head)
+    return DCGANDiscriminator(size, ndf, num_classes, class_head, transitional)
