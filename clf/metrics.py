@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
 from augment.labels import LabelMap
 
@@ -39,6 +39,9 @@ def compute_metrics(y_true, probs: np.ndarray, label_map: LabelMap) -> dict:
         "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
         "micro_f1": float(f1_score(y_true, y_pred, labels=labels, average="micro", zero_division=0)),
         "per_class_f1": {n: float(f) for n, f in zip(label_map.names, per_class)},
+        # recall per class: the tail CAS of issue 30 (how many of a rare class's test images a classifier finds)
+        "per_class_recall": {n: float(r) for n, r in zip(label_map.names, recall_score(
+            y_true, y_pred, labels=labels, average=None, zero_division=0))},
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
     if label_map.hierarchical:

@@ -419,6 +419,7 @@ def _train_in(o: TrainOptions, run_dir: Path, rank: int, ckpt_path: Path | None,
         test = _evaluate(best.model, frames.test, lm, dcfg, o)
         res.update({f"test_{k}": test[k] for k in ("acc", "macro_f1", "micro_f1", "hier_acc")})
         res["test_per_class_f1"] = test["per_class_f1"]
+        res["test_per_class_recall"] = test["per_class_recall"]
         res["test_confusion"] = test["confusion"]
         plot_confusion(test["confusion"], list(lm.names), run_dir / "confusion_test.png", "Test (best.pt)")
         plot_per_class_f1(test["per_class_f1"], run_dir / "per_class_f1_test.png", "Test F1 per class")

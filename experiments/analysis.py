@@ -115,3 +115,31 @@ def against_best_remedy(mix: pd.DataFrame, metric: str, with_plain: bool = False
         out.append(stats.paired_differences(part, metric, setting=SETTING, baseline=best).assign(against=best))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
         columns=[*SETTING, "ratio", "n_pairs", "mean_diff", "ci_lo", "ci_hi", "p_value", "against"])
+
+
+TAIL_CLASSES = 4  # issue 30's tail: the four rarest classes (dog, horse, ship, truck on the long-tailed CIFAR-10)
+
+
+def tail_recall(ok: pd.DataFrame, counts: dict[str, int], k: int = TAIL_CLASSES) -> tuple[list[str], pd.DataFrame]:
+    """The `k` rarest classes by real count, and each arm's test recall on them (mean over the classes, then a mean
+    and t-interval over seeds): CAS cells (synthetic only: tail CAS) beside the mix arms. Cells from before per-class
+    recall was recorded are left out."""
+    tail = [c for c, _ in sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))[:k]]
+    rows = []
+    for _, r in ok.iterrows():
+        raw = r.get("test_per_class_recall")
+        if not isinstance(raw, str) or not tail:
+            continue
+        rec = json.loads(raw)
+        if all(c in rec for c in tail):
+            arm = "CAS (synthetic only)" if r["kind"] == "cas" else str(r["ratio"])
+            if r["kind"] == "cas" and pd.notna(r.get("gan_seed")):
+                arm += f"/g{int(r['gan_seed'])}"
+            rows.append({"arm": arm, "aug": r["aug"], "pretrained": r["pretrained"], "seed": r["seed"],
+                         "tail_recall": float(np.mean([rec[c] for c in tail]))})
+    if not rows:
+        return tail, pd.DataFrame(columns=["arm", "aug", "pretrained", "n", "mean", "ci_lo", "ci_hi"])
+    df = pd.DataFrame(rows)
+    out = [{"arm": arm, "aug": aug, "pretrained": pt, **stats.mean_ci(g["tail_recall"].tolist())}
+           for (arm, aug, pt), g in df.groupby(["arm", "aug", "pretrained"], sort=False)]
+    return tail, pd.DataFrame(out).sort_values("mean", ascending=False, kind="stable")

@@ -16,7 +16,7 @@ from common.atomic import atomic_path, write_json, write_text  # noqa: E402
 from experiments import stats  # noqa: E402
 from experiments.prepared import generators  # noqa: E402
 from experiments.analysis import (SETTING, against_best_remedy, is_synthetic, load_results,  # noqa: E402
-                                  paired_vs_baselines, per_class_gain, size_correlation, treatment_of)
+                                  paired_vs_baselines, per_class_gain, size_correlation, tail_recall, treatment_of)
 from experiments.config import VERDICT_METRICS, AblationConfig  # noqa: E402
 from experiments.grid import arms  # noqa: E402
 
@@ -51,6 +51,7 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
                             generators=len(cfg.gan_seeds or [None]), against=against)
     vs_remedy = ({m: against_best_remedy(mix, m) for m in METRICS if m in mix} if len(cfg.remedies) > 1 else {})
     cas_summary = stats.summarize(cas, by=SETTING, metrics=[m for m in METRICS if m in cas])
+    tail, tail_df = tail_recall(ok, prepared.get("class_counts", {}))
     gain = per_class_gain(mix, prepared.get("class_counts", {}))
     corr = size_correlation(gain)
     quality = {label: generator_quality(g) for label, g in generators(prepared).items()}
@@ -81,10 +82,12 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
               "vs_best_remedy": {m: p.to_dict("records") for m, p in vs_remedy.items()},
               "summary": summary.to_dict("records"), "paired": {m: p.to_dict("records") for m, p in paired.items()},
               "cas": cas_summary.to_dict("records"), "class_size_correlation": corr.to_dict("records"),
+              "tail": {"classes": tail, "recall": tail_df.to_dict("records")},
               "plots": [str(p.relative_to(folder)) for p in made], "recommendation": rec, "headroom": room}
     write_json(folder / "summary.json", _clean(report))
     write_text(folder / "summary.md", render_markdown(cfg, prepared, df, summary, paired, verdict, cas_summary,
-                                                      gain, corr, made, folder, vs_remedy, quality, rec))
+                                                      gain, corr, made, folder, vs_remedy, quality, rec,
+                                                      (tail, tail_df)))
     return report
 
 
@@ -219,7 +222,7 @@ def _pt(v) -> str:
 
 
 def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder, vs_remedy,
-                    quality, rec: dict | None = None) -> str:
+                    quality, rec: dict | None = None, tail=None) -> str:
     counts = prepared.get("class_counts", {})
     n_cmp = max((len(p) for p in paired.values()), default=0)
     room = _headroom(folder)
@@ -337,6 +340,12 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
     else:
         out += ["No per-class F1 in the results.", ""]
 
+    if tail is not None and len(tail[1]):
+        rows = [[r["arm"], r["aug"], str(r["pretrained"]), str(r["n"]), _ci(r)] for _, r in tail[1].iterrows()]
+        out += [f"## The rarest classes ({', '.join(tail[0])})", "",
+                "Test recall on them, averaged over the classes, per seed; CAS rows: the classifier trained on the "
+                "synthetic images alone (tail CAS, issue 30).", "",
+                _table(["arm", "aug", "pretrained", "n", "recall [95% CI]"], rows), ""]
     if plots:
         out += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(folder)})" for p in plots] + [""]
     failed = df[df["status"] != "ok"] if len(df) else df

@@ -23,6 +23,7 @@ def test_macro_f1_counts_a_predicted_but_absent_class_as_a_miss():
     # a: P 1, R 1/2 -> 2/3; b: 1; c: predicted once, never true -> 0; macro over {a, b, c}
     assert m["macro_f1"] == pytest.approx((2 / 3 + 1 + 0) / 3)
     assert m["acc"] == 0.75 and m["confusion"][0] == [1, 0, 1]
+    assert m["per_class_recall"] == {"a": 0.5, "b": 1.0, "c": 0.0}  # half of a's images found; c has none
 
 
 def test_hierarchical_accuracy_needs_class_and_category_right():

@@ -90,6 +90,11 @@ def test_tiny_grid_end_to_end(setup):
     assert p1["mean_diff"] == pytest.approx(0.051) and p1["n_pairs"] == 3
     assert rep["fid"]["fid"] == 12.5 and rep["fid"]["kid"] == 0.01
     assert next(c for c in rep["cas"] if c["metric"] == "test_acc")["mean"] == pytest.approx(0.30)
+    # the rarest classes (b, then a: only two here) by test recall: tail CAS beside every mix arm
+    assert rep["tail"]["classes"] == ["b", "a"]
+    tail = {r["arm"]: r for r in rep["tail"]["recall"]}
+    assert tail["CAS (synthetic only)"]["mean"] == pytest.approx(0.75 * 0.30) and tail["0"]["n"] == 3
+    assert "## The rarest classes (b, a)" in summary
     # the rare class b gains, the common class a loses: size and gain are perfectly anti-correlated
     rho = next(c for c in rep["class_size_correlation"] if c["ratio"] == "1")
     assert rho["classes"] == 2  # too few classes for a rho; the row still says so
