@@ -219,6 +219,9 @@ def train_gan_cmd(**kw):
               help="Classifier run folder: scores every sample (manifest.csv's score column, for --synth-filter).")
 @click.option("--min-confidence", default=None, type=float,
               help="Keep only samples the --classifier gives at least this probability of their class.")
+@click.option("--reference", type=PATH, default=None,
+              help="A balanced real folder (or CSV) of the GAN's classes that no arm trains on: a judge trained on it "
+                   "once (cached) gives each class's agreement and coverage in quality.json, the rare ones too.")
 def synth_cmd(classifier, min_confidence, **kw):
     """Sample PNGs per class and seed from a trained GAN, with a manifest to regenerate any image exactly."""
     from gen.options import SynthOptions

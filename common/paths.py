@@ -9,6 +9,12 @@ import click
 from common.errors import UserError
 
 
+def cache_root() -> Path:
+    """SynthMix's cache folder (extracted data, offline weights, reference judges): $SYNTHMIX_CACHE, else
+    ~/.cache/synthmix."""
+    return Path(os.environ.get("SYNTHMIX_CACHE") or Path.home() / ".cache" / "synthmix")
+
+
 def resolved(p: str | os.PathLike) -> Path:
     """`p` absolute, `~` expanded and links followed, whether or not it exists (how two spellings compare)."""
     return Path(p).expanduser().resolve()

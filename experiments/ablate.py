@@ -331,8 +331,7 @@ def _prepare_generator(cfg: AblationConfig, folder: Path, gfolder: Path, prepare
     """One generator's run, synthetic images, filtered manifests and FID/KID into `g` (files under `gfolder`)."""
     tag = "" if seed is None else f"-g{seed}"
     if not g.get("synth"):
-        g["synth"] = _prepare_synth(cfg, folder, gfolder, prepared["class_counts"], prepared["train"], g, seed, ex,
-                                    echo)
+        g["synth"] = _prepare_synth(cfg, folder, gfolder, prepared, g, seed, ex, echo)
     by_filter = g.setdefault("synth_by_filter", {"none": g["synth"]})
     missing = [f for f in cfg.filters if f != "none" and f not in by_filter]
     if missing:
@@ -357,7 +356,11 @@ def _prepare_data(cfg: AblationConfig, echo) -> dict:
     else:
         paths = {"train": resolve_path(cfg.data.train), "test": resolve_path(cfg.data.test)}
     paths["val_data"] = resolve_path(cfg.data.val_data)
-    for key in ("train", "test", "val_data"):
+    if cfg.data.reference:
+        paths["reference"] = resolve_path(cfg.data.reference)
+    for key in ("train", "test", "val_data", "reference"):
+        if key not in paths:
+            continue
         if paths[key] is not None and not Path(paths[key]).exists():
             raise UserError(f"config data.{key}: {paths[key]} not found; fix the path (relative to the repo root)")
     return {**paths, "class_counts": class_counts_of(paths["train"]), "gan_run": resolve_path(cfg.gan.run),
@@ -406,8 +409,9 @@ def _run_once(job: Job, marker: Path, say: str, folder: Path, ex: ExecOptions, e
     return run
 
 
-def _prepare_synth(cfg: AblationConfig, folder: Path, gfolder: Path, counts: dict, train: str, g: dict,
+def _prepare_synth(cfg: AblationConfig, folder: Path, gfolder: Path, prepared: dict, g: dict,
                    seed: int | None, ex: ExecOptions, echo) -> str:
+    counts, train = prepared["class_counts"], prepared["train"]
     gc = cfg.gan
     if gc.synth:
         synth = resolve_path(gc.synth)
@@ -426,7 +430,7 @@ def _prepare_synth(cfg: AblationConfig, folder: Path, gfolder: Path, counts: dic
     if not (synth / "manifest.csv").exists():
         n = gc.synth_n if gc.synth_n != "auto" else synth_per_class(cfg, counts)
         echo(f"[ablate] generating {n} images per class from {shown(run, folder)} ...")
-        _run_prep(Job(f"synth{tag}", "synth", synth_options(cfg, run, n, synth),
+        _run_prep(Job(f"synth{tag}", "synth", synth_options(cfg, run, n, synth, prepared.get("reference")),
                       str(folder / "logs" / f"synth{tag}.log")), folder, ex, echo)
     return str(synth)
 

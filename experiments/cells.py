@@ -29,7 +29,7 @@ OWNED = {
               "size", "pretrained", "lite0_imagenet", "aug", "seed", "resume", "synth_filter", "synth_scorer",
               "synth_weight", "real_last"},
     "train-gan": {"data", "out", "resume", "init_from"},
-    "synth": {"gan", "classes", "all_classes", "n", "seeds", "out", "classifier", "min_confidence"},
+    "synth": {"gan", "classes", "all_classes", "n", "seeds", "out", "classifier", "min_confidence", "reference"},
     "fid": {"real", "fake", "gan", "out", "metrics", "extractor"},
 }
 
@@ -112,11 +112,13 @@ def gan_options(cfg: AblationConfig, train: str, out: str | Path, seed: int | No
     return GanOptions(data=DataSpec(train), out=str(out), **fixed, **({} if seed is None else {"seed": seed}))
 
 
-def synth_options(cfg: AblationConfig, run: str, n: int, out: str | Path) -> SynthOptions:
-    """The SynthOptions that draw `n` images of every class from the generator."""
+def synth_options(cfg: AblationConfig, run: str, n: int, out: str | Path,
+                  reference: str | None = None) -> SynthOptions:
+    """The SynthOptions that draw `n` images of every class from the generator (judged by the data recipe's
+    balanced reference set too, where it has one)."""
     from gen.options import SynthOptions
 
-    return SynthOptions(gan=str(run), all_classes=True, n=n, out=str(out),
+    return SynthOptions(gan=str(run), all_classes=True, n=n, out=str(out), reference=reference,
                         **section_options(SynthOptions, cfg.gan.synth_options, "gan.synth_options", "synth"))
 
 

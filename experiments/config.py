@@ -26,7 +26,9 @@ class DataConfig:
     test: str | None = None
     val: float = 0.2                     # stratified fraction of train, used when val_data is None
     val_data: str | None = None
-    prepare: dict | None = None          # {kind: demo|cifar10_subset, ...}
+    prepare: dict | None = None          # {kind: demo|cifar10_subset|photos30, ...}
+    reference: str | None = None         # a balanced real set no arm trains on: the generators' reference judge
+                                         # (cifar10_subset makes one with reference_per_class)
 
 
 @dataclass

@@ -18,12 +18,10 @@ from augment.demo_data import export_mnist, imbalanced_counts
 from augment.images import is_image_file
 from common.atomic import atomic_dir, write_json
 from common.errors import UserError
+from common.paths import cache_root  # noqa: F401  (bench scripts import it from here)
 from experiments.config import resolve_path
 
 
-def cache_root() -> Path:
-    """$SYNTHMIX_CACHE, else ~/.cache/synthmix."""
-    return Path(os.environ.get("SYNTHMIX_CACHE") or Path.home() / ".cache" / "synthmix")
 
 
 def prepare_data(recipe: dict, cache: Path | None = None) -> dict:
@@ -59,11 +57,32 @@ def prepare_demo(cache: Path, largest: int = 200, imbalance: float = 10.0, test_
 
 
 def prepare_cifar10_subset(cache: Path, archive: str = "../shared/data/cifar10-jpg.tar.gz", per_class: int = 100,
-                           imbalance: float = 1.0, seed: int = 0) -> dict:
-    """CIFAR-10: `per_class` seeded train images per class (optionally long-tailed), tested on the full test set."""
+                           imbalance: float = 1.0, seed: int = 0, reference_per_class: int = 0) -> dict:
+    """CIFAR-10: `per_class` seeded train images per class (optionally long-tailed), tested on the full test set;
+    with `reference_per_class`, a balanced reference set too (gen.reference: the judge of every class), drawn from
+    the training images outside the subset."""
     root = extract_cifar10(resolve_path(archive), cache)
     key = f"train-{per_class}pc-lt{imbalance:g}-seed{seed}"
     out = cache / "cifar10-subsets" / key
+    _cifar10_subset(root, out, archive, per_class, imbalance, seed)
+    made = {"train": str(out), "test": str(root / "test")}
+    if reference_per_class:
+        ref = cache / "cifar10-subsets" / f"{key}-reference{reference_per_class}"
+        if not (ref / "DONE.json").exists():
+            rng = np.random.default_rng(seed + 1)
+            with atomic_dir(ref) as tmp:
+                for c in _classes(out):
+                    used = {p.name for p in (out / c).iterdir()}
+                    rest = [f for f in _images(root / "train" / c) if f.name not in used]
+                    for f in sorted(rng.choice(rest, size=min(reference_per_class, len(rest)), replace=False)):
+                        _link(f, tmp / c / f.name)
+                write_json(tmp / "DONE.json", {"outside": key, "per_class": reference_per_class, "seed": seed + 1})
+        made["reference"] = str(ref)
+    return made
+
+
+def _cifar10_subset(root: Path, out: Path, archive: str, per_class: int, imbalance: float, seed: int) -> None:
+    """The seeded (long-tailed) subset as a folder of links, made once."""
     if not (out / "DONE.json").exists():
         classes = _classes(root / "train")
         counts = dict(zip(classes, imbalanced_counts(len(classes), per_class, imbalance)))
@@ -76,7 +95,6 @@ def prepare_cifar10_subset(cache: Path, archive: str = "../shared/data/cifar10-j
                 for f in sorted(rng.choice(files, size=counts[c], replace=False)):
                     _link(f, tmp / c / f.name)
             write_json(tmp / "DONE.json", {"archive": archive, "per_class": counts, "seed": seed})
-    return {"train": str(out), "test": str(root / "test")}
 
 
 def prepare_photos30(cache: Path, archive: str = "../shared/data/photos30.tar.gz") -> dict:

@@ -102,7 +102,8 @@ def generator_quality(g: dict) -> dict:
     q = {}
     path = Path(g["synth"]) / "quality.json" if g.get("synth") else None
     if path is not None and path.is_file():
-        per = json.loads(path.read_text(encoding="utf-8")).get("per_class", {})
+        full = json.loads(path.read_text(encoding="utf-8"))
+        per = full.get("per_class", {})
         div = [r["diversity_ratio"] for r in per.values() if r.get("diversity_ratio") is not None]
         agree = [r["agreement"] for r in per.values() if r.get("agreement") is not None]
         cover = [r["coverage"] for r in per.values() if r.get("coverage") is not None]
@@ -110,6 +111,10 @@ def generator_quality(g: dict) -> dict:
              "diversity_ratio_mean": float(np.mean(div)) if div else None,
              "coverage_min": min(cover, default=None), "coverage_mean": float(np.mean(cover)) if cover else None,
              "agreement_min": min(agree, default=None), "agreement_mean": float(np.mean(agree)) if agree else None}
+        ref = full.get("reference") or {}
+        if ref:  # the balanced reference set's judge (gen.reference): it sees the rare classes as well
+            q.update({f"reference_{k}": ref.get(k) for k in ("agreement_min", "agreement_mean", "coverage_min",
+                                                              "coverage_mean")})
     fid = {k: v for k, v in (g.get("fid") or {}).items() if k in FID_SHOWN}
     return {"gan_run": g.get("gan_run"), "synth": g.get("synth"), **fid, **q, "fid_error": g.get("fid_error")}
 
@@ -271,7 +276,8 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
     if keys:
         out += ["Diversity ratio: mean pairwise distance of a class's synthetic images / its real images' (per class: "
                 "min and mean); agreement: share of a class's synthetic images that a judge trained on the real "
-                "images assigns to it (`synth`'s quality.json).", ""]
+                "images assigns to it (`synth`'s quality.json); reference_*: the same by a judge trained once on a "
+                "balanced real set no arm trains on (data.prepare's reference_per_class).", ""]
         out.append(_table(["", *[f"GAN seed {lb}" if lb else "generator" for lb in quality]],
                           [[k, *[_f(q.get(k)) for q in quality.values()]] for k in keys]))
     for label, q in quality.items():

@@ -119,4 +119,6 @@ class SynthOptions:
     min_confidence: float | None = None  # keep only samples the classifier scores >= this (needs the classifier)
     classifier: str | None = None        # scores every sample (manifest.csv's score column); the scorer itself is
                                          # passed to synth() as a function, so gen never imports clf
+    reference: str | None = None         # a balanced real set no arm trains on: its judge's agreement and coverage
+                                         # per class go into quality.json (gen.reference)
     device: str = "auto"

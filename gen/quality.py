@@ -94,9 +94,18 @@ def format_quality(q: dict) -> list[str]:
         ratio = f" ({r['diversity_ratio']:.2f}x real)" if "diversity_ratio" in r else ""
         agree = f", agreement {r['agreement']:.2f}" if "agreement" in r else ""
         cover = f", coverage {r['coverage']:.2f}" if "coverage" in r else ""
+        ref = (q.get("reference") or {}).get("per_class", {}).get(c, {})
+        if "agreement" in ref:
+            cover += f"; reference judge: agreement {ref['agreement']:.2f}" + (
+                f", coverage {ref['coverage']:.2f}" if "coverage" in ref else "")
         lines.append(f"  {c}: diversity {r['diversity']:.3f}{ratio}{agree}{cover}")
     if q.get("agreement_mean") is not None:
         lines.append(f"  agreement mean {q['agreement_mean']:.3f} (the judge's accuracy on held-out real images: "
                      f"{q['judge_real_acc']:.3f})" if q.get("judge_real_acc") is not None
                      else f"  agreement mean {q['agreement_mean']:.3f}")
+    ref = q.get("reference")
+    if ref and ref.get("agreement_mean") is not None:
+        lines.append(f"  reference judge (balanced {ref['data']}; held-out real accuracy "
+                     f"{ref['judge_real_acc'] or float('nan'):.3f}): agreement min {ref['agreement_min']:.3f}, mean "
+                     f"{ref['agreement_mean']:.3f}")
     return lines

@@ -101,6 +101,9 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
         raise UserError(f"--min-confidence {opts.min_confidence}: needs --classifier RUN (a classifier trained on the "
                         "real images) to score the images; pass --classifier too, or drop --min-confidence")
     check_ranges(opts, SYNTH_RANGES)
+    if opts.reference is not None and not Path(opts.reference).exists():
+        raise UserError(f"--reference {opts.reference}: not found; pass a balanced real folder (or CSV) of the GAN's "
+                        "classes that no arm trains on")
     out = check_new_dir(opts.out)
     pick_device(opts.device)
     sampler, ckpt_path = open_gan(opts.gan, opts.checkpoint, opts.device)
@@ -124,6 +127,11 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     if not seeds:
         raise UserError("--seeds: empty list; use e.g. '0-499'")
     categories = _categories(opts.gan, sampler.names)
+    if opts.reference is not None:  # trained (or its set refused) before any image is made; cached for the end
+        from common.paths import cache_root
+        from gen.reference import reference_judge
+
+        reference_judge(opts.reference, sampler.size, list(sampler.names), cache_root())
     width = max(4, len(str(max(seeds))))
 
     from PIL import Image
@@ -167,6 +175,12 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
         run = ckpt_path.parent
         quality = class_quality(sample, load_run_judge(run), run_real_diversity(run), run_real_features(run))
         quality.update(checkpoint=str(ckpt_path.resolve()), step=sampler.step, generated=generated, kept=kept)
+        if opts.reference is not None:
+            from common.paths import cache_root
+            from gen.reference import reference_quality
+
+            quality["reference"] = reference_quality(sample, opts.reference, sampler.size, list(sampler.names),
+                                                     cache_root())
         write_json(tmp / "quality.json", quality)
     df.attrs.update(generated=generated, kept=kept, checkpoint=str(ckpt_path), step=sampler.step, quality=quality)
     return df

@@ -34,8 +34,10 @@ _DOWNLOAD_TIMEOUT_S = 20
 
 
 def cache_dir() -> Path:
-    """SynthMix's cache folder: $SYNTHMIX_CACHE, else ~/.cache/synthmix."""
-    return Path(os.environ.get("SYNTHMIX_CACHE") or Path.home() / ".cache" / "synthmix")
+    """SynthMix's cache folder (common.paths.cache_root)."""
+    from common.paths import cache_root
+
+    return cache_root()
 
 
 # --- extractors --------------------------------------------------------------------------------------------------

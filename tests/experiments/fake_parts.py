@@ -53,7 +53,7 @@ def train_gan(opts) -> Path:
 def synth(opts):
     from common.progress import progress_bar
 
-    _called(f"synth gan={opts.gan} n={opts.n} all={opts.all_classes}")
+    _called(f"synth gan={opts.gan} n={opts.n} all={opts.all_classes} reference={opts.reference}")
     out = Path(opts.out)
     out.mkdir(parents=True)
     rows = []

@@ -629,3 +629,19 @@ def test_reuse_of_a_real_only_grid_takes_its_cells_into_a_grid_with_generator_se
     assert any("3 of this grid's 9 cells" in ln for ln in lines)
     assert (count("train-gan"), count("train")) == (2, 3 + 6)
     assert set(json.loads((folder / "prepared.json").read_text())["gans"]) == {"0", "1"}
+
+
+def test_a_reference_set_reaches_synth_and_a_missing_one_is_refused(setup, make_folder, tmp_path):
+    config, opts, count, calls = setup
+    ref = make_folder({"a": 3, "b": 3}, root=tmp_path / "reference")
+    base = yaml.safe_load(open(config(grid={"ratios": [0, 1], "augs": ["none"], "pretrained": [False],
+                                            "seeds": [0, 1, 2]}, cas={"enabled": False})))
+    base["data"]["reference"] = str(ref)
+    (tmp_path / "ref.yaml").write_text(yaml.safe_dump(base))
+    run_ablation(opts(str(tmp_path / "ref.yaml")), echo=lambda *_: None)
+    assert f"reference={ref}" in next(ln for ln in calls.read_text().splitlines() if ln.startswith("synth"))
+    base["data"]["reference"] = str(tmp_path / "nope")
+    base["name"] = "tiny_noref"
+    (tmp_path / "noref.yaml").write_text(yaml.safe_dump(base))
+    with pytest.raises(UserError, match="config data.reference: .*nope not found"):
+        run_ablation(opts(str(tmp_path / "noref.yaml")), echo=lambda *_: None)

@@ -35,6 +35,11 @@ def test_cifar10_subset_is_seeded_cached_and_points_at_test(archive, tmp_path):
     assert sorted(p.name for p in (Path(a["train"]) / "cat").iterdir()) == picked
     b = prepare_data({**recipe, "seed": 2}, cache)
     assert b["train"] != a["train"]
+    ref = prepare_data({**recipe, "reference_per_class": 2}, cache)  # balanced, and outside the subset
+    assert ref["train"] == a["train"] and ref["reference"] != a["train"]
+    for c in ("cat", "ship"):
+        held = {p.name for p in (Path(ref["reference"]) / c).iterdir()}
+        assert len(held) == 2 and not held & {p.name for p in (Path(a["train"]) / c).iterdir()}
     with pytest.raises(UserError, match="only 6 images"):
         prepare_data({**recipe, "per_class": 7}, cache)
     with pytest.raises(UserError, match="keys"):

@@ -136,3 +136,30 @@ def test_quality_measures_coverage_in_the_judges_features(gan_data, tiny_opts, t
     assert 0 <= q["per_class"]["cat"]["coverage"] <= 1 and "density" in q["per_class"]["cat"]
     assert "coverage" not in q["per_class"]["dog"]
     assert q["coverage_min"] == q["per_class"]["cat"]["coverage"]
+
+
+def test_a_reference_set_judges_every_class_once_and_a_skewed_one_is_refused(gan_data, tiny_opts, tmp_path,
+                                                                            monkeypatch):
+    import json
+
+    from gen import judge
+
+    monkeypatch.setenv("SYNTHMIX_CACHE", str(tmp_path / "cache"))
+    run = train_gan(tiny_opts(gan_data({"cat": 10, "dog": 4}), steps=1, snapshot_every=1))
+    ref = gan_data({"cat": 8, "dog": 8}, name="reference")  # balanced, and not the GAN's training images
+    trained = []
+    real_train = judge.train_judge
+    monkeypatch.setattr(judge, "train_judge", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    synth(SynthOptions(gan=str(run), all_classes=True, n=8, out=str(tmp_path / "a"), batch=8, reference=str(ref)))
+    q = json.loads((tmp_path / "a" / "quality.json").read_text())["reference"]
+    # every class judged by it, the rare dog too (the run's own judge has too few dog reals for coverage)
+    assert set(q["per_class"]) == {"cat", "dog"} and all("coverage" in r for r in q["per_class"].values())
+    assert q["agreement_min"] == min(r["agreement"] for r in q["per_class"].values())
+    synth(SynthOptions(gan=str(run), all_classes=True, n=4, out=str(tmp_path / "b"), batch=8, reference=str(ref)))
+    assert len(trained) == 1 and len(list((tmp_path / "cache" / "reference-judges").iterdir())) == 1  # cached
+    skewed = gan_data({"cat": 8, "dog": 2}, name="skewed")
+    with pytest.raises(UserError, match="a reference set is balanced"):
+        synth(SynthOptions(gan=str(run), all_classes=True, n=2, out=str(tmp_path / "c"), reference=str(skewed)))
+    with pytest.raises(UserError, match="--reference .*nope: not found"):
+        synth(SynthOptions(gan=str(run), all_classes=True, n=2, out=str(tmp_path / "d"), reference=str(tmp_path / "nope")))
+    assert not (tmp_path / "d").exists()
