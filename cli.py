@@ -162,6 +162,11 @@ def augment_preview(preset, size, upscale, n_images, copies, seed, out, **kw):
               help="LeCam regularisation of D: its outputs anchored to their moving averages (lecam-gan: 0.3); 0: off.")
 @click.option("--lecam-start", default=1000, show_default=True,
               help="The step LeCam's term starts at (its anchors follow the current means until then).")
+@click.option("--gsr-weight", default=0.0, show_default=True,
+              help="gSR: penalise the top singular value of each class's conditional-BN gains, rare classes more "
+                   "(gSRGAN: 0.5); 0: off.")
+@click.option("--gsr-beta", default=0.99, show_default=True,
+              help="gSR's effective-number beta for the per-class weights (gSRGAN's CIFAR-10 BigGAN: 0.99).")
 @click.option("--transition-start", default=0, show_default=True,
               help="Transitional conditioning: the step the class weight starts to ramp up from 0.")
 @click.option("--transition-end", default=0, show_default=True,

@@ -22,7 +22,7 @@ class GanPair:
                  conditional: bool, backward: Callable[[torch.Tensor], None] = lambda t: t.backward(),
                  toggle_d_grad: bool = True, class_loss: str = "none", class_weight: float = 1.0,
                  real_flip: bool = False, lecam_weight: float = 0.0, lecam_start: int = 1000,
-                 transition: Callable[[int], float] | None = None):
+                 transition: Callable[[int], float] | None = None, gsr_lam: torch.Tensor | None = None):
         from gen.losses import LecamAnchors
         from gen.nets.heads import has_batchnorm
 
@@ -39,6 +39,7 @@ class GanPair:
         # transitional-cGAN: step -> the weight of the class on G's input and of D's conditional terms (nets built
         # transitional: G has the `transition` buffer, D two logits)
         self.transition = transition
+        self.gsr_lam = gsr_lam  # gSR's per-class weights (gen.losses.gsr_class_weights); None: off
         # Real and fake through one D call (BigGAN-PyTorch's G_D): the same math with half the calls, unless
         # batch norm would mix the two halves' statistics.
         self.fuse = not has_batchnorm(D_raw)
@@ -143,6 +144,12 @@ class GanPair:
         fake_logits, head = out if aux else (out, None)
         g_stats: dict[str, torch.Tensor] = {}
         loss_gen = self._g_adv(fake_logits, lam) + cw * self._class_term(head, y, g_stats, "g")
+        if self.gsr_lam is not None:
+            from gen.losses import gsr_penalty
+
+            reg = gsr_penalty(self.G_raw.class_gains(), self.gsr_lam)
+            loss_gen = loss_gen + reg
+            g_stats["gsr"] = reg.detach()
         self.opt_g.zero_grad(set_to_none=True)
         self.backward(loss_gen)
         self.opt_g.step()

@@ -102,3 +102,36 @@ def class_predictions(kind: str, aux: dict, proxies: torch.Tensor | None = None)
     if kind == "ac":
         return aux["logits"].argmax(1)
     return (aux["embed"].float() @ F.normalize(proxies.float(), dim=1).T).argmax(1)
+
+
+# --- gSR (Rangwani et al. ECCV 2022; val-iisc/gSRGAN src/utils/model_ops.py plot_sn, src/worker.py) ---------------
+# Each class's conditional-BN gain and bias vectors, reshaped to near-square matrices, have their top singular value
+# penalised, rare classes more (inverse effective number): the class-specific gains of the tail stop collapsing.
+# The reference's CIFAR-10 BigGAN config: beta 0.99, sn_reg_weight 0.5. Exact SVD here (the reference offers it
+# beside power iteration): the matrices are a few dozen 16 x 16 blocks, cheap on any device.
+GSR_BETA, GSR_WEIGHT = 0.99, 0.5
+
+
+def near_square(n: int) -> tuple[int, int]:
+    """The reference's get_dimensions: a x b = n with a the largest divisor of n not above sqrt(n)."""
+    a = max(i for i in range(1, int(n ** 0.5) + 1) if n % i == 0)
+    return a, n // a
+
+
+def gsr_class_weights(counts: list[int], weight: float, beta: float = GSR_BETA) -> torch.Tensor:
+    """lam_c = K * weight / En_c, En_c = (1 - beta^n_c) / (1 - beta), K = C / sum(1 / En) (worker.py)."""
+    en = torch.tensor([(1 - beta ** n) / (1 - beta) for n in counts], dtype=torch.float64)
+    k = len(counts) / (1 / en).sum()
+    return (k * weight / en).float()
+
+
+def gsr_penalty(gains: list[tuple[torch.Tensor, torch.Tensor]], lam: torch.Tensor) -> torch.Tensor:
+    """sum over layers and classes of lam_c (sigma_max(gain_c)^2 + sigma_max(bias_c)^2) / (layers x classes), for
+    per-layer (C, F) class gain and bias vectors."""
+    total = 0.0
+    for gain, bias in gains:
+        a, b = near_square(gain.shape[1])
+        sg = torch.linalg.matrix_norm(gain.float().reshape(-1, a, b), ord=2)
+        sb = torch.linalg.matrix_norm(bias.float().reshape(-1, a, b), ord=2)
+        total = total + (lam.to(sg.device) * (sg ** 2 + sb ** 2)).sum()
+    return total / (len(gains) * len(lam))

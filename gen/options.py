@@ -37,6 +37,8 @@ class GanOptions:
     real_flip: bool = False            # horizontal flips of the real images (mirror augmentation), before DiffAugment
     lecam_weight: float = 0.0          # LeCam regularisation of D (google/lecam-gan: 0.3); 0: off
     lecam_start: int = 1000            # LeCam's anchors follow the current means, and the term is off, until here
+    gsr_weight: float = 0.0            # gSR (gSRGAN: 0.5): the top singular value of each class's conditional-BN
+    gsr_beta: float = 0.99             # gains penalised, rare classes more (effective number with this beta); 0: off
     transition_start: int = 0          # transitional conditioning (transitional-cGAN): the class weight on G's
     transition_end: int = 0            # input and D's conditional terms ramps 0 -> 1 over these steps; end 0: off
     lr_g: float = 1e-4                 # two time-scales (BigGAN-PyTorch's one-D-step recipe): best KID and coverage
@@ -76,7 +78,7 @@ def resolve_auto(opts: GanOptions) -> GanOptions:
 # changed since (class_loss) must not be read into it on --resume.
 OPTIONS_BEFORE = {"class_loss": "none", "class_weight": 1.0, "d_steps": 1, "real_flip": False,
                   "g_embed_init": "normal", "proj_size": 64, "lecam_weight": 0.0, "lecam_start": 1000,
-                  "transition_start": 0, "transition_end": 0}
+                  "transition_start": 0, "transition_end": 0, "gsr_weight": 0.0, "gsr_beta": 0.99}
 
 
 # Every numeric option's range (gen.train.check_options, before any folder).
@@ -92,6 +94,7 @@ GAN_RANGES = {
     "class_weight": Range(0, lo_open=True, why="turn the class term off with --class-loss none"),
     "d_steps": AT_LEAST_1, "lecam_weight": Range(0, why="0: off"), "lecam_start": Range(0),
     "transition_start": Range(0), "transition_end": Range(0, why="0: off"),
+    "gsr_weight": Range(0, why="0: off"), "gsr_beta": Range(0, 1, lo_open=True, hi_open=True),
     "proj_size": Range(64, 224, why="the projected D's input sizes are 64, 96, 128 and 224"),
 }
 # Options naming files or folders: compared resolved on --resume (a relative and an absolute spelling agree).

@@ -26,7 +26,7 @@ from gen.curves import GanCurves
 from gen.data import RealImages, StepSampler, load_real_images, to_float
 from gen.diffaug import parse_policy
 from gen.gan import GanPair
-from gen.losses import CLASS_LOSSES, LOSSES
+from gen.losses import CLASS_LOSSES, LOSSES, gsr_class_weights
 from gen.judge import load_judge, save_judge, train_judge
 from gen.nets import CONDS, D_ARCHS, RESOLUTIONS, build_discriminator, build_generator
 from gen.nets.dcgan_base import EMBED_INITS
@@ -59,6 +59,9 @@ def check_options(opts: GanOptions) -> None:
     if opts.class_loss not in ("none", "auto") and opts.mode != "conditional":
         raise UserError(f"--class-loss {opts.class_loss}: a class head needs the class-conditional GAN; "
                         "use --mode conditional or --class-loss none")
+    if opts.gsr_weight > 0 and opts.mode != "conditional":
+        raise UserError("--gsr-weight: gSR penalises the class-conditional gains of the conditional GAN; use --mode "
+                        "conditional, or leave --gsr-weight at 0")
     if opts.transition_end > 0:
         if opts.transition_end <= opts.transition_start:
             raise UserError(f"--transition-end {opts.transition_end}: must come after --transition-start "
@@ -193,7 +196,8 @@ def _train_in(opts: GanOptions, fabric, run_dir: Path, resume_ckpt: dict | None,
     real = load_real_images(df, label_map, opts.size, opts.upscale, opts.num_workers, opts.progress and rank0)
     seed_everything(opts.seed + fabric.global_rank)
     sampler = StepSampler(real.targets, opts.batch, opts.seed, fabric.global_rank)
-    pairs = _build_pairs(opts, fabric, len(names) if conditional else 0, n_models=1 if conditional else len(names))
+    pairs = _build_pairs(opts, fabric, len(names) if conditional else 0, n_models=1 if conditional else len(names),
+                         counts=real.counts())
 
     # Weights from elsewhere (--init-from), or the whole state of the run being resumed.
     step = 0
@@ -242,7 +246,8 @@ def _jsonl(row: dict) -> str:
     return json.dumps(row, ensure_ascii=False) + "\n"
 
 
-def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> list[GanPair]:
+def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int,
+                 counts: list[int] | None = None) -> list[GanPair]:
     from timm.utils import ModelEmaV3
 
     opts = resolve_auto(opts)  # benchmarks build pairs without train_gan
@@ -264,7 +269,10 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int) -> l
                              class_loss=opts.class_loss, class_weight=opts.class_weight, real_flip=opts.real_flip,
                              lecam_weight=opts.lecam_weight, lecam_start=opts.lecam_start,
                              transition=partial(transition_weight, start=opts.transition_start,
-                                                end=opts.transition_end) if transitional else None))
+                                                end=opts.transition_end) if transitional else None,
+                             gsr_lam=gsr_class_weights(counts or [1] * num_classes, opts.gsr_weight,
+                                                       opts.gsr_beta).to(fabric.device)
+                             if opts.gsr_weight > 0 and num_classes else None))
     return pairs
 
 

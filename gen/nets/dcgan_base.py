@@ -132,6 +132,19 @@ class DCGANGenerator(nn.Module):
             h = self.act(bn(up(h), c))
         return torch.tanh(self.out(h))
 
+    def class_gains(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each conditional BN's class-specific gain and bias vectors, (classes, channels) each, with gradients
+        (gSR's matrices): shared, W [0; embed(c)] (the z chunk's columns left out, as gSRGAN pads z with zeros);
+        cbn, the table rows."""
+        out = []
+        for bn in (self.bn0, *self.bns):
+            if self.hier:
+                e = self.shared.weight
+                out.append((e @ bn.gain.weight[:, -e.shape[1]:].T, e @ bn.bias.weight[:, -e.shape[1]:].T))
+            else:
+                out.append((bn.gain.weight, bn.bias.weight))
+        return out
+
     @torch.no_grad()
     def generate_images(self, num_images: int, c: int | torch.Tensor | None = None,
                         generator: torch.Generator | None = None) -> torch.Tensor:
