@@ -43,10 +43,15 @@ def default_workers() -> int:
     return max(0, min(8, n - 1))
 
 
-def share_cpu_threads(processes: int) -> int:
-    """Split the cores between DDP processes on one CPU machine (each would otherwise take them all)."""
+def threads_per_process(processes: int) -> int:
+    """This machine's cores split between `processes` torch processes (at least one each)."""
     import os
 
-    n = max(1, (os.cpu_count() or 1) // processes)
+    return max(1, (os.cpu_count() or 1) // processes)
+
+
+def share_cpu_threads(processes: int) -> int:
+    """Split the cores between DDP processes on one CPU machine (each would otherwise take them all)."""
+    n = threads_per_process(processes)
     torch.set_num_threads(n)
     return n

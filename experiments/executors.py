@@ -131,12 +131,27 @@ def run_jobs(job_files: list[Path], folder: Path, ex: ExecOptions, timeout_s: fl
 
 
 def _run_local(job_files, sub: Path, ex: ExecOptions, timeout_s, echo, follow, on_result) -> list[dict]:
+    import signal
+
     import submitit
     import torch
 
+    from common.device import threads_per_process
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started in the background (nohup, `&` in a script), this process ignores SIGINT and its children would
+        # inherit that: submitit stops a local job with SIGINT, so the jobs would outlive a stopped ablate.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     executor = submitit.LocalExecutor(folder=sub)
     free_gpus = _visible_gpus(torch.cuda.device_count())
     minutes = math.ceil(timeout_s / 60) if timeout_s else NO_LIMIT_MIN
+    # Jobs side by side on the CPU share its cores: each torch process would otherwise take them all, and two such
+    # jobs on 2 cores ran 2.9x slower per epoch than two of one thread each (BENCHMARKS.md, issue 32). Passed in
+    # the environment the jobs inherit (a setup line would put a shell between submitit's SIGINT and the job); a
+    # thread count the user set is theirs.
+    shared = not free_gpus and "OMP_NUM_THREADS" not in os.environ
+    if shared:
+        os.environ["OMP_NUM_THREADS"] = str(threads_per_process(min(ex.jobs or 1, len(job_files))))
     pending, running, done, positions = list(enumerate(job_files)), [], {}, {}
     try:
         while pending or running:
@@ -159,6 +174,8 @@ def _run_local(job_files, sub: Path, ex: ExecOptions, timeout_s, echo, follow, o
     finally:
         for _, _, job, _ in running:  # stopped (Ctrl-C, an error): the jobs stop too, not run on unseen
             job.cancel(check=False)
+        if shared:
+            del os.environ["OMP_NUM_THREADS"]
     return [done[k] for k in range(len(job_files))]
 
 
