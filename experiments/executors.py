@@ -146,9 +146,9 @@ def _run_local(job_files, sub: Path, ex: ExecOptions, timeout_s, echo, follow, o
     free_gpus = _visible_gpus(torch.cuda.device_count())
     minutes = math.ceil(timeout_s / 60) if timeout_s else NO_LIMIT_MIN
     # Jobs side by side on the CPU share its cores: each torch process would otherwise take them all, and two such
-    # jobs on 2 cores ran 2.9x slower per epoch than two of one thread each (BENCHMARKS.md, issue 32). Passed in
-    # the environment the jobs inherit (a setup line would put a shell between submitit's SIGINT and the job); a
-    # thread count the user set is theirs.
+    # jobs on 2 cores took 3.6x as long per epoch as two of one thread each (52-56 s against 14.5 s, Lite0 at 64 px,
+    # BENCHMARKS.md issue 32). Passed in the environment the jobs inherit (a setup line would put a shell between
+    # submitit's SIGINT and the job); a thread count the user set is theirs.
     shared = not free_gpus and "OMP_NUM_THREADS" not in os.environ
     if shared:
         os.environ["OMP_NUM_THREADS"] = str(threads_per_process(min(ex.jobs or 1, len(job_files))))
