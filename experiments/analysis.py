@@ -117,7 +117,7 @@ def against_best_remedy(mix: pd.DataFrame, metric: str, with_plain: bool = False
         columns=[*SETTING, "ratio", "n_pairs", "mean_diff", "ci_lo", "ci_hi", "p_value", "against"])
 
 
-TAIL_CLASSES = 4  # issue 30's tail: the four rarest classes (dog, horse, ship, truck on the long-tailed CIFAR-10)
+TAIL_CLASSES = 4  # issue 30's tail: the four rarest classes (frog, horse, ship, truck on the long-tailed CIFAR-10)
 
 
 def tail_recall(ok: pd.DataFrame, counts: dict[str, int], k: int = TAIL_CLASSES) -> tuple[list[str], pd.DataFrame]:

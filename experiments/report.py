@@ -320,8 +320,8 @@ def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr
 
     for m, p in (vs_remedy or {}).items():
         out += [f"## Synthetic vs the best real-data remedy: {m}", "",
-                "Each synthetic arm minus the remedy (balanced sampler or class-weighted loss) with the highest mean "
-                "in its setting, paired on seed.", ""]
+                "Each synthetic arm minus the real-data arm (a remedy, or real only at equal cost) with the highest "
+                "mean in its setting, paired on seed.", ""]
         rows = [[r["aug"], _pt(r["pretrained"]), r["ratio"], r["against"], r["n_pairs"],
                  _ci(r, "mean_diff", sign=True), _p(r["p_value"])] for _, r in p.iterrows()]
         out += [_table(["aug", "pretrained", "arm", "against", "pairs", "mean diff [95% CI]", "p (paired t)"], rows)
