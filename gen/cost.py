@@ -3,8 +3,6 @@ buys, and, when that is too few to learn anything, the settings that would buy e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
 from common.eta import duration
 
 # Below this many steps a run has not learnt its classes yet: on the digits the default's class agreement rose from
@@ -62,16 +60,14 @@ def alternatives(size: int, ngf: int, ndf: int) -> list[tuple[str, dict]]:
     return out
 
 
-def advice(p: Plan, options: list[tuple[str, dict]], rate_of: Callable[[dict], float] | None,
-           on_gpu: bool) -> str:
-    """What would reach USEFUL_STEPS within the budget: each cheaper setting with its measured pace (`rate_of`
-    times a few steps of it here; None: not measured, e.g. under DDP), and a GPU when this is a CPU."""
+def advice(p: Plan, timed: list[tuple[str, float | None]], on_gpu: bool) -> str:
+    """What would reach USEFUL_STEPS within the budget: each cheaper setting with its pace measured here (None: not
+    measured, e.g. under DDP), and a GPU when this is a CPU."""
     said = []
-    for flags, changes in options:
-        if rate_of is None:
+    for flags, r in timed:
+        if r is None:
             said.append(flags)
             continue
-        r = rate_of(changes)
         n = int(p.budget_s * r) if p.budget_s else 0
         said.append(f"{flags}: {r:.3g} steps/s, ~{n:,} steps" + (" (enough)" if n >= USEFUL_STEPS else ""))
     if not on_gpu:

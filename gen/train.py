@@ -363,13 +363,13 @@ def _plan(run_dir: Path, step: int, rate: float, pairs: list[GanPair], real: Rea
 
     p, said = now_plan(), None
     if p.too_few:
-        conditional = pairs[0].conditional
-        rate_of = None
-        if fabric.world_size == 1:  # under DDP every rank would have to time them together: named, not timed
-            rate_of = lambda changes: _pace_of(opts, fabric, len(names) if conditional else 0,  # noqa: E731
-                                               len(pairs), real.images.shape[1], changes)
-        said = advice(p, alternatives(opts.size, opts.ngf, opts.ndf), rate_of, fabric.device.type == "cuda")
+        k = len(names) if pairs[0].conditional else 0
+        # under DDP every rank would have to time them together: named, not timed
+        timed = [(flags, _pace_of(opts, fabric, k, len(pairs), real.images.shape[1], changes)
+                  if fabric.world_size == 1 else None)
+                 for flags, changes in alternatives(opts.size, opts.ngf, opts.ndf)]
         p = now_plan()  # the budget less the time the other settings took
+        said = advice(p, timed, fabric.device.type == "cuda")
     models = f", {len(pairs)} class models" if len(pairs) > 1 else ""
     where = (f"on {fabric.device.type} at {opts.size} px, ngf {opts.ngf}, ndf {opts.ndf}, batch {opts.batch}"
              f"{models}")

@@ -60,6 +60,10 @@ def test_budget_plans_the_steps_says_so_and_learns_what_the_same_steps_learn(gan
     assert "the 10 h 00 min budget buys " in err and "--steps stops at 6" in err
     # too few to learn anything: the cheaper width is timed here and named with its pace, and a GPU
     assert "too few to learn the classes" in err and "--ngf 8 --ndf 8: " in err and "a GPU" in err
+    import re
+
+    bought = re.search(r"budget buys ([\d,]+) steps", err)[1]
+    assert f"train-gan: {bought} steps are too few" in err  # both lines say the same plan
     # timing the other setting did not touch the run's random streams: the same weights as a run without a budget
     plain = train_gan(tiny_opts(data, steps=6, ngf=16, ndf=16, snapshot_every=3, out=str(tmp_path / "plain")))
     a, b = (torch.load(r / "last.pt", weights_only=False) for r in (run, plain))
