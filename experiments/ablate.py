@@ -322,7 +322,19 @@ def _headroom_runner(cfg: AblationConfig, folder: Path, prepared: dict, ex: Exec
 
         files = [write_job(j, folder) for j in jobs if not finished(j)]
         files += _cell_jobs(cfg, folder, full, prepared, True, ex, echo)
-        run_jobs(files, folder, ex, timeout_s=cfg.classifier.timeout_s, echo=echo, name=f"synthmix-{cfg.name}")
+        forecast = GridForecast({f.stem: json.loads(f.read_text(encoding="utf-8"))["options"] for f in files},
+                                prepared["class_counts"], 1 if ex.kind == "debug" else ex.jobs or 1)
+        done = []
+
+        def said(res: dict) -> None:  # each run as it ends, and the time of the rest
+            done.append(res["name"])
+            forecast.done(res["name"], res["seconds"] if res["status"] == "ok" else None)
+            what = f"{res['seconds']:.0f} s" if res["status"] == "ok" else f"FAILED, see logs/{res['name']}.log"
+            rest = f"; {forecast.line()}" if forecast.line() else ""
+            echo(f"[ablate] headroom {res['name']}: {what} [{len(done)}/{len(files)}]{rest}")
+
+        run_jobs(files, folder, ex, timeout_s=cfg.classifier.timeout_s, echo=echo, name=f"synthmix-{cfg.name}",
+                 on_result=said)
     return run_all
 
 

@@ -43,6 +43,8 @@ def test_ablate_measures_headroom_before_the_gan_and_opens_its_report_with_it(se
     room = json.loads((folder / "headroom.json").read_text())
     assert len(room["points"]) == 9 and {p["n"] for p in room["points"]} == {3, 5, 10}  # a: 2/4/8, b: 1/1/2
     assert room["gain"]["n"] == 3 and room["gain"]["mean"] > 0 and room["low"] is True
+    runs = [ln for ln in lines if ln.startswith("[ablate] headroom ") and "[" in ln.split(":")[-1]]
+    assert len(runs) == 9 and runs[-1].endswith("[9/9]")  # each run said as it ends
     said = next(ln for ln in lines if "Headroom (test_acc)" in ln)
     assert "twice the real images (10 → 20) would add +" in said and "below 0.5: synthetic images are unlikely to pay" in said
     assert (folder / room["plot"]).stat().st_size > 1000
