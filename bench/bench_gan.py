@@ -28,7 +28,8 @@ ImageNet at 32 px, as in issue 19) trained on `--cas-per-class` fakes per class,
         --extractor inception --score-n 5000 --out /tmp/bench-gan
 
 `--data` is a class-per-folder dir, `cifar500` / `cifar100` (CIFAR-10, 500 or 100 per class, seeded, from
-../shared/data) or `mnist100`
+../shared/data), `cifar500lt` (the long-tail grid's 500 -> 5; its tail CAS over the 4 rarest classes, `--tail`, and
+every CIFAR set's reference judge on 500 per class outside it, issue 30) or `mnist100`
 (the embedded digits, 100 per class). One JSON per trainer in --out, and a table on stdout.
 """
 from __future__ import annotations
@@ -51,6 +52,9 @@ def resolve_data(name: str) -> tuple[Path, Path | None]:
     """The training folder of `--data` and its test folder (None where it has none)."""
     if name in ("cifar500", "cifar100"):
         made = prepare_data({"kind": "cifar10_subset", "per_class": int(name[5:]), "seed": 0})
+        return Path(made["train"]), Path(made["test"])
+    if name == "cifar500lt":  # the long-tail grid's set: 500 of airplane down to 5 of truck
+        made = prepare_data({"kind": "cifar10_subset", "per_class": 500, "imbalance": 100, "seed": 0})
         return Path(made["train"]), Path(made["test"])
     if name == "mnist100":
         prepare_data({"kind": "demo"})  # exports all 5,000 digits once
@@ -209,7 +213,18 @@ def legacy_builder():
 
 # --- scoring ------------------------------------------------------------------------------------------------------
 
-def measure(sample, names, reals, judge, extractor, score_n, seed, device, test_reals=None, fakes=None) -> dict:
+def reference_set(name: str) -> Path | None:
+    """A balanced real set outside --data's images for the reference judge (gen.reference), where one exists."""
+    if name not in ("cifar500lt", "cifar100", "cifar500"):
+        return None
+    per_class, imbalance = (500, 100) if name == "cifar500lt" else (int(name[5:]), 1)
+    made = prepare_data({"kind": "cifar10_subset", "per_class": per_class, "imbalance": imbalance, "seed": 0,
+                         "reference_per_class": 500})
+    return Path(made["reference"])
+
+
+def measure(sample, names, reals, judge, extractor, score_n, seed, device, test_reals=None, fakes=None,
+            reference: Path | None = None) -> dict:
     """Diversity ratio and agreement (gen.quality), FID/KID (gen.metrics) of `sample(k, n) -> uint8` against the
     training reals and, given `test_reals`, against the test images too (`fid_test`, `kid_test`). Given `fakes`
     ({class: PNG paths}, from write_fakes), FID/KID score the first score_n / classes of each class from there:
@@ -226,6 +241,13 @@ def measure(sample, names, reals, judge, extractor, score_n, seed, device, test_
            "coverage_min": q.get("coverage_min"), "coverage_mean": q.get("coverage_mean"),
            "agreement_mean": q["agreement_mean"], "agreement_min": min(r["agreement"] for r in q["per_class"].values()),
            "per_class": q["per_class"]}
+    if reference is not None:  # every class judged as well as the common ones (issue 30)
+        from gen.reference import reference_quality
+
+        ref = reference_quality(fake_q, str(reference), int(fake_q[names[0]].shape[-1]), names, cache_root())
+        out.update({f"reference_{k}": ref[k] for k in ("agreement_min", "agreement_mean", "coverage_min",
+                                                        "coverage_mean")},
+                   reference_per_class=ref["per_class"])
     if score_n:
         kw = dict(class_names=names, metrics=("fid", "kid"), extractor=extractor, n=score_n, seed=seed,
                   device=device, dtype="float32", progress=False)
@@ -275,9 +297,10 @@ CAS_CONFIG = {"data": {"train": "<unused>", "test": "<unused>", "val": 0.2}, "ga
               "cas": {"enabled": True, "aug": "basic", "pretrained": True}}
 
 
-def cas(folder: Path, test: Path, seeds: int, runs: Path) -> dict:
+def cas(folder: Path, test: Path, seeds: int, runs: Path, tail: list[str] | None = None) -> dict:
     """The ablation's CAS cell (classifier trained on the fakes only, selected on a split of them, tested once on
-    the real test images; classifier: CAS_CONFIG) for `seeds` seeds."""
+    the real test images; classifier: CAS_CONFIG) for `seeds` seeds; with `tail` (the rarest classes), the tail
+    CAS too: its test recall on them, mean over the classes, per seed."""
     from clf.train import train
     from experiments.cells import CellInputs, train_options
     from experiments.config import from_dict
@@ -286,7 +309,7 @@ def cas(folder: Path, test: Path, seeds: int, runs: Path) -> dict:
 
     cfg = from_dict(CAS_CONFIG, "cas")
     inputs = CellInputs(train="<unused>", test=str(test), val=cfg.data.val, synth={"none": str(folder)})
-    accs, f1s, secs = [], [], []
+    accs, f1s, secs, tails = [], [], [], []
     for seed in range(seeds):
         cell = Cell(kind="cas", ratio=CAS_RATIO, aug=cfg.cas.aug, pretrained=cfg.cas.pretrained, seed=seed)
         t0 = time.perf_counter()
@@ -295,9 +318,15 @@ def cas(folder: Path, test: Path, seeds: int, runs: Path) -> dict:
         m = json.loads((run / "metrics.json").read_text())
         accs.append(m["test_acc"])
         f1s.append(m["test_macro_f1"])
+        if tail:
+            tails.append(sum(m["test_per_class_recall"][c] for c in tail) / len(tail))
     ci = mean_ci(accs)
-    return {"cas_acc": accs, "cas_macro_f1": f1s, "cas_mean": ci["mean"], "cas_ci": [ci["ci_lo"], ci["ci_hi"]],
-            "cas_s_per_cell": round(sum(secs) / len(secs), 1)}
+    out = {"cas_acc": accs, "cas_macro_f1": f1s, "cas_mean": ci["mean"], "cas_ci": [ci["ci_lo"], ci["ci_hi"]],
+           "cas_s_per_cell": round(sum(secs) / len(secs), 1)}
+    if tail:
+        t = mean_ci(tails)
+        out.update(tail_classes=tail, tail_cas=tails, tail_cas_mean=t["mean"], tail_cas_ci=[t["ci_lo"], t["ci_hi"]])
+    return out
 
 
 def _sampler(row: dict, names: list[str], device: str):
@@ -428,6 +457,8 @@ def main() -> None:
                     help="CAS classifier seeds per trainer (the ablation's CAS cell on --cas-per-class fakes per "
                          "class; needs a --data with a test set); 0: skip")
     ap.add_argument("--cas-per-class", type=int, default=400)
+    ap.add_argument("--tail", type=int, default=4,
+                    help="Tail CAS over this many rarest classes of --data (issue 30; 0: skip)")
     ap.add_argument("--out", default=str(cache_root() / "bench-gan"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="auto")
@@ -442,12 +473,14 @@ def main() -> None:
     device = str(pick_device(a.device))
     train_dir, test_dir = resolve_data(a.data)
     if a.cas_seeds and test_dir is None:
-        raise SystemExit(f"--cas-seeds: --data {a.data} has no test set; use cifar100 or cifar500")
+        raise SystemExit(f"--cas-seeds: --data {a.data} has no test set; use cifar100, cifar500 or cifar500lt")
     spec = DataSpec(data=str(train_dir))
     df, label_map = load_dataset(spec, progress=False)
     real = load_real_images(df, label_map, 32, progress=False)
     names = list(label_map.names)
     reals = {c: real.images[real.targets == k] for k, c in enumerate(names)}
+    tail = sorted(names, key=lambda c: (len(reals[c]), c))[:a.tail] if a.tail else None
+    reference = reference_set(a.data)
     test_reals = None
     if test_dir is not None:
         tdf, _ = load_dataset(DataSpec(data=str(test_dir)), progress=False)
@@ -481,27 +514,32 @@ def main() -> None:
         fakes, folder = None, out_dir / "fakes"
         if a.cas_seeds or test_reals is not None:  # one set of fakes for FID against both sets and for CAS
             fakes = write_fakes(sample, names, max(a.cas_per_class, -(-a.score_n // len(names))), folder)
-        row.update(measure(sample, names, reals, judge, extractor, a.score_n, a.seed, device, test_reals, fakes))
+        row.update(measure(sample, names, reals, judge, extractor, a.score_n, a.seed, device, test_reals, fakes,
+                           reference))
         if a.cas_seeds:
             done = out_dir / "cas.json"  # CAS is the slow part: a rerun of the scoring reuses it
             if not done.exists():
-                write_json(done, cas(folder, test_dir, a.cas_seeds, out_dir / "cas_runs"))
+                write_json(done, cas(folder, test_dir, a.cas_seeds, out_dir / "cas_runs", tail))
             row.update(json.loads(done.read_text()))
         write_json(Path(a.out) / trainer.replace(":", "-") / "row.json", row)
         print(json.dumps({k: v for k, v in row.items() if k != "per_class"}), flush=True)
 
     print("\n| trainer | width | steps | images/s | MMAC/step | FID train / test | KID train / test (extractor) | "
-          "diversity/real min | mean | coverage min | mean | agreement mean | min | CAS [95% CI] |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "diversity/real min | mean | coverage min | mean | agreement mean | min | reference agreement min | "
+          "CAS [95% CI] | tail CAS [95% CI] |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     nan = float("nan")
     for r in rows.values():
         cas_cell = f"{r['cas_mean']:.3f} [{r['cas_ci'][0]:.3f}, {r['cas_ci'][1]:.3f}]" if "cas_mean" in r else "—"
+        tail_cell = (f"{r['tail_cas_mean']:.3f} [{r['tail_cas_ci'][0]:.3f}, {r['tail_cas_ci'][1]:.3f}]"
+                     if "tail_cas_mean" in r else "—")
+        ref_cell = f"{r['reference_agreement_min']:.2f}" if r.get("reference_agreement_min") is not None else "—"
         print(f"| {r['trainer']} | {r['width']} | {r['steps']} | {r['images_per_s']} | {r['macs_per_step'] / 1e6:.0f} | "
               f"{r.get('fid', nan):.1f} / {r.get('fid_test', nan):.1f} | {r.get('kid', nan):.3f} / "
               f"{r.get('kid_test', nan):.3f} ({r.get('protocol', '')}) | "
               f"{r['diversity_ratio_min']:.2f} | {r['diversity_ratio_mean']:.2f} | {r.get('coverage_min') or nan:.2f} | "
               f"{r.get('coverage_mean') or nan:.2f} | {r['agreement_mean']:.2f} | {r['agreement_min']:.2f} | "
-              f"{cas_cell} |")
+              f"{ref_cell} | {cas_cell} | {tail_cell} |")
 
 
 if __name__ == "__main__":
