@@ -32,7 +32,8 @@ def check(folder: Path) -> dict:
     measured = mean_ci([p["score"] for p in full])
     by_seed = {r["seed"]: r["predicted"] for r in pred["per_seed"]}
     errors = [by_seed[p["seed"]] - p["score"] for p in full if p["seed"] in by_seed]
-    return {"folder": str(folder), "metric": room["metric"], "fit_on": subsets, "n_full": full[0]["n"] if full else None,
+    return {"folder": str(folder), "metric": room["metric"], "fit_on": subsets,
+            "n_full": full[0]["n"] if full else None,
             "predicted_full": pred["predicted"], "measured_full": measured, "error": mean_ci(errors),
             "per_fraction": {f: mean_ci([p["score"] for p in points if p["fraction"] == f]) for f in [*subsets, 1.0]},
             "product_line": room["line"], "product_gain": room["gain"]}

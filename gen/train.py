@@ -20,8 +20,8 @@ from common.atomic import append_jsonl, read_jsonl, remove_orphans, write_json, 
 from common.errors import UserError
 from common.runs import check_same_options, discard_on_error, next_run_dir, options_dict, read_config, write_config
 from common.seeding import get_rng_state, rng_from_safe, rng_to_safe, seed_everything, set_rng_state
-from gen.cost import Plan, advice, alternatives, describe, plan
 from gen.checkpoint import check_compatible, load_checkpoint, resolve_checkpoint, save_checkpoint
+from gen.cost import Plan, advice, alternatives, describe, plan
 from gen.curves import GanCurves
 from gen.data import RealImages, StepSampler, load_real_images, to_float
 from gen.diffaug import parse_policy
@@ -65,7 +65,8 @@ def check_options(opts: GanOptions) -> None:
     if opts.transition_end > 0:
         if opts.transition_end <= opts.transition_start:
             raise UserError(f"--transition-end {opts.transition_end}: must come after --transition-start "
-                            f"{opts.transition_start} (the class weight ramps from 0 to 1 between them); 0 turns it off")
+                            f"{opts.transition_start} (the class weight ramps from 0 to 1 between them); 0 turns it "
+                            "off")
         if (opts.mode, opts.g_cond, opts.d_arch) != ("conditional", "shared", "dcgan"):
             raise UserError("--transition-end: transitional conditioning is built for the conditional GAN with "
                             "--g-cond shared and --d-arch dcgan; use those, or leave --transition-end at 0")

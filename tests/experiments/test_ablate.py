@@ -196,7 +196,8 @@ def test_the_console_off_a_terminal_is_short_lines_a_person_reads(setup, capsys)
     assert "  $ fid: extractor=effnet-lite0 (all options: jobs/fid.json)" in console
     # each cell: its result with metrics at 4 significant digits; a failure with its cause and its log
     done = [ln for ln in console if re.match(r"\[ablate\] mix-r1-none-scratch-s2: ", ln)]
-    assert done and re.search(r"test_acc=0\.672 test_macro_f1=0\.572 \(\d+ s\) \[\d+/\d+\]; ≈ \d+ s left", done[0]), done
+    assert done and re.search(r"test_acc=0\.672 test_macro_f1=0\.572 \(\d+ s\) \[\d+/\d+\]; ≈ \d+ s left",
+                              done[0]), done
     assert any(re.match(r"\[ablate\] mix-r0-heavy-scratch-s0: FAILED \(RuntimeError: boom\); see "
                         r"logs/mix-r0-heavy-scratch-s0\.log", ln) for ln in console)
     # a cell's log opens with the options that differ between the grid's cells; its job file holds them all
