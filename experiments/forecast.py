@@ -1,32 +1,36 @@
 """The expected time of the rest of an ablation's grid, from the cells finished so far (issue 32).
 
-A cell's work is its epochs times its training set's size in real sets (ratio 1 trains on twice the images), and
-each recipe (model, size, weights, real or synthetic-only data) has its own seconds per unit of work, taken from its
-finished cells: a scratch net at 80 epochs is not timed by a pretrained one at 6.
+A cell's work is its epochs times the images it trains on (ratio 1 trains on twice the reals, a headroom subset or a
+CAS cell on what its manifest lists), and each recipe (model, size, weights) has its own seconds per unit of work,
+taken from its finished cells: a scratch net at 80 epochs is not timed by a pretrained one at 6.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 from common.eta import duration
 
 
 def work(options: dict, class_counts: dict[str, int]) -> float:
-    """A cell's epochs in real-set units: epochs × (reals + the synthetic images its ratio adds) / reals."""
+    """A cell's work: epochs × (its data's images + the synthetic images its ratio adds)."""
     from augment.mixing import BALANCE, quota_for
 
+    data = str((options.get("data") or {}).get("data", ""))
+    if data.endswith(".csv") and Path(data).is_file():  # a manifest: a headroom subset, a CAS cell's fakes
+        with open(data, encoding="utf-8") as f:
+            n = max(0, sum(1 for _ in f) - 1)
+    else:
+        n = sum(class_counts.values())
     ratio = BALANCE if options.get("balance") else options.get("ratio")
-    extra = 0.0
-    if ratio and class_counts:
-        extra = sum(quota_for(class_counts, None, ratio).values()) / max(1, sum(class_counts.values()))
-    return float(options["epochs"]) * (1.0 + extra)
+    extra = sum(quota_for(class_counts, None, ratio).values()) if ratio and class_counts else 0
+    return float(options["epochs"]) * (n + extra)
 
 
 def recipe(options: dict) -> str:
     """What decides a cell's seconds per unit of work, as a short label."""
     weights = "pretrained" if options.get("lite0_imagenet") or options.get("pretrained") else "scratch"
-    synthetic_only = str((options.get("data") or {}).get("data", "")).endswith(".csv")
-    return f"{options['model']} {options['size']} px {weights}" + (" (synthetic only)" if synthetic_only else "")
+    return f"{options['model']} {options['size']} px {weights}"
 
 
 class GridForecast:
