@@ -45,7 +45,8 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments.data_prep import cache_root, prepare_data  # noqa: E402
+from common.paths import cache_root  # noqa: E402
+from experiments.data_prep import prepare_data  # noqa: E402
 
 
 def resolve_data(name: str) -> tuple[Path, Path | None]:
@@ -242,9 +243,10 @@ def measure(sample, names, reals, judge, extractor, score_n, seed, device, test_
            "agreement_mean": q["agreement_mean"], "agreement_min": min(r["agreement"] for r in q["per_class"].values()),
            "per_class": q["per_class"]}
     if reference is not None:  # every class judged as well as the common ones (issue 30)
-        from gen.reference import reference_quality
+        from gen.reference import reference_judge, reference_quality
 
-        ref = reference_quality(fake_q, str(reference), int(fake_q[names[0]].shape[-1]), names, cache_root())
+        judge_ref = reference_judge(str(reference), int(fake_q[names[0]].shape[-1]), names, cache_root())
+        ref = reference_quality(fake_q, judge_ref, str(reference))
         out.update({f"reference_{k}": ref[k] for k in ("agreement_min", "agreement_mean", "coverage_min",
                                                         "coverage_mean")},
                    reference_per_class=ref["per_class"])

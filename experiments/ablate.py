@@ -35,9 +35,9 @@ from common.errors import UserError
 from experiments.cells import CellInputs, fid_options, gan_options, load_ablation_config, synth_options, train_options
 from experiments.config import AXIS_DEFAULTS, AblationConfig, resolve_path
 from experiments.executors import ExecOptions, describe_slurm, run_jobs, still_running
+from experiments.forecast import GridForecast
 from experiments.grid import build_cells, parse_shard, shard_indexed
 from experiments.jobs import Job, brief, shown, varying_keys, write_job
-from experiments.forecast import GridForecast
 from experiments.prepared import generators, synth_folders
 from experiments.records import WORK, cell_row, finished_ids, has_work, read_records, write_results_csv
 from experiments.reuse import adopt, check_origin_kept, check_reusable
@@ -146,9 +146,7 @@ def _run_grid(opts: AblateOptions, cfg: AblationConfig, folder: Path, ex: ExecOp
     check_synth_stock(cfg, prepared)
     files = _cell_jobs(cfg, folder, indexed, prepared, opts.resume, ex, echo)
     ok = failed = 0
-    at_once = ex.jobs or (ex.slurm.array_parallelism if ex.kind == "slurm" else None) or 1
-    forecast = GridForecast({f.stem: json.loads(f.read_text(encoding="utf-8"))["options"] for f in files},
-                            prepared["class_counts"], 1 if ex.kind == "debug" else at_once)
+    forecast = _forecast(files, prepared, ex)
     if files:
         echo(f"[ablate] {len(files)} cells to run; the time of the rest follows each finished one")
 
@@ -186,6 +184,13 @@ def _run_grid(opts: AblateOptions, cfg: AblationConfig, folder: Path, ex: ExecOp
     for k, part in enumerate(rec.get("lines") or [rec["line"]]):
         echo(f"[ablate] {'  ' if k else ''}{part}")
     return folder
+
+
+def _forecast(files: list[Path], prepared: dict, ex: ExecOptions) -> GridForecast:
+    """The expected time of these job files' train runs, as many at once as the executor runs."""
+    at_once = 1 if ex.kind == "debug" else ex.jobs or (ex.slurm.array_parallelism if ex.kind == "slurm" else 1)
+    return GridForecast({f.stem: json.loads(f.read_text(encoding="utf-8"))["options"] for f in files},
+                        prepared["class_counts"], at_once)
 
 
 def _cell_jobs(cfg, folder: Path, indexed, prepared: dict, resume: bool, ex: ExecOptions, echo) -> list[Path]:
@@ -322,8 +327,7 @@ def _headroom_runner(cfg: AblationConfig, folder: Path, prepared: dict, ex: Exec
 
         files = [write_job(j, folder) for j in jobs if not finished(j)]
         files += _cell_jobs(cfg, folder, full, prepared, True, ex, echo)
-        forecast = GridForecast({f.stem: json.loads(f.read_text(encoding="utf-8"))["options"] for f in files},
-                                prepared["class_counts"], 1 if ex.kind == "debug" else ex.jobs or 1)
+        forecast = _forecast(files, prepared, ex)
         done = []
 
         def said(res: dict) -> None:  # each run as it ends, and the time of the rest

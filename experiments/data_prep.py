@@ -18,7 +18,7 @@ from augment.demo_data import export_mnist, imbalanced_counts
 from augment.images import is_image_file
 from common.atomic import atomic_dir, write_json
 from common.errors import UserError
-from common.paths import cache_root  # noqa: F401  (bench scripts import it from here)
+from common.paths import cache_root
 from experiments.config import resolve_path
 
 

@@ -61,7 +61,3 @@ class GridForecast:
         if len(known) < len(self.todo):
             out.append(f"{len(self.todo) - len(known)} of recipes not timed yet")
         return ", ".join(out)
-
-    def untimed(self) -> list[str]:
-        """The recipes of the cells left that no finished cell has timed."""
-        return sorted({r for r, _ in self.todo.values() if self.spent[r][1] == 0})

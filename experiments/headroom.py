@@ -36,8 +36,10 @@ def subset(train: str, fraction: float, seed: int, out: Path) -> Path:
     return save_manifest(pd.concat(parts)[["path", "label"]], out)
 
 
-def headroom_jobs(cfg: AblationConfig, folder: Path, prepared: dict) -> tuple[list[Job], list[tuple[int, Cell]]]:
-    """The subsets' train jobs, and the grid's real-only cells (index, cell) that are the full-set points."""
+def headroom_jobs(cfg: AblationConfig, folder: Path,
+                  prepared: dict) -> tuple[list[tuple[float, Job]], list[tuple[int, Cell]]]:
+    """The subsets' train jobs, each with its fraction, and the grid's real-only cells (index, cell) that are the
+    full-set points."""
     from augment.spec import DataSpec
     from experiments.cells import CellInputs, train_options
 
@@ -52,7 +54,7 @@ def headroom_jobs(cfg: AblationConfig, folder: Path, prepared: dict) -> tuple[li
             data = subset(prepared["train"], f, s, folder / "headroom" / "data" / f"{name}.csv")
             o = dataclasses.replace(train_options(cell, inputs, cfg, folder / "headroom" / "runs"),
                                     data=DataSpec(str(data), path_column="path", label_column="label"))
-            jobs.append(Job(name, "train", o, str(folder / "logs" / f"{name}.log")))
+            jobs.append((f, Job(name, "train", o, str(folder / "logs" / f"{name}.log"))))
     return jobs, full
 
 
@@ -69,7 +71,7 @@ def run_headroom(cfg: AblationConfig, folder: Path, prepared: dict, run_all: Run
     echo(f"[ablate] headroom: the classifier on {', '.join(f'{f:g}' for f in cfg.headroom.fractions)} of the real "
          f"images per class and on all of them, {len(cfg.seeds)} seeds, before any GAN ...")
     jobs, full = headroom_jobs(cfg, folder, prepared)
-    run_all(jobs, full)
+    run_all([job for _, job in jobs], full)
     points = _points(cfg, folder, jobs, full, sum(prepared["class_counts"].values()))
     result = summarise(points, cfg.metric, cfg.headroom.min_gain)
     if result["gain"]["n"]:
@@ -79,7 +81,7 @@ def run_headroom(cfg: AblationConfig, folder: Path, prepared: dict, run_all: Run
     return result
 
 
-def _points(cfg: AblationConfig, folder: Path, jobs: list[Job], full: list[tuple[int, Cell]],
+def _points(cfg: AblationConfig, folder: Path, jobs: list[tuple[float, Job]], full: list[tuple[int, Cell]],
             n_full: int) -> list[dict]:
     """{fraction, n, seed, score} of every finished run (a failed one is left out; the fit says how many it has)."""
     import pandas as pd
@@ -87,7 +89,7 @@ def _points(cfg: AblationConfig, folder: Path, jobs: list[Job], full: list[tuple
     from experiments.jobs import result_path
 
     out = []
-    for job in jobs:
+    for fraction, job in jobs:
         res = result_path(folder / "jobs" / f"{job.name}.json")
         if not res.exists():
             continue
@@ -96,8 +98,7 @@ def _points(cfg: AblationConfig, folder: Path, jobs: list[Job], full: list[tuple
             continue
         m = json.loads(Path(r["metrics"]).read_text(encoding="utf-8"))
         n = len(pd.read_csv(job.options.data.data))
-        out.append({"fraction": float(job.name.split("-f")[1].split("-s")[0]), "n": n, "seed": job.options.seed,
-                    "score": m[cfg.metric]})
+        out.append({"fraction": float(fraction), "n": n, "seed": job.options.seed, "score": m[cfg.metric]})
     for _, cell in full:
         rec = folder / "cells" / f"{cell.id}.json"
         r = json.loads(rec.read_text(encoding="utf-8")) if rec.exists() else {}

@@ -87,7 +87,7 @@ def write_report(folder: Path, cfg: AblationConfig, prepared: dict) -> dict:
     write_json(folder / "summary.json", _clean(report))
     write_text(folder / "summary.md", render_markdown(cfg, prepared, df, summary, paired, verdict, cas_summary,
                                                       gain, corr, made, folder, vs_remedy, quality, rec,
-                                                      (tail, tail_df)))
+                                                      (tail, tail_df), room))
     return report
 
 
@@ -227,10 +227,9 @@ def _pt(v) -> str:
 
 
 def render_markdown(cfg, prepared, df, summary, paired, verdict, cas, gain, corr, plots, folder, vs_remedy,
-                    quality, rec: dict | None = None, tail=None) -> str:
+                    quality, rec: dict | None = None, tail=None, room: dict | None = None) -> str:
     counts = prepared.get("class_counts", {})
     n_cmp = max((len(p) for p in paired.values()), default=0)
-    room = _headroom(folder)
     out = [f"# Ablation: {cfg.name}", ""]
     if room:
         out += [f"**{room['line']}**" + (f" ([plot]({room['plot']}))" if room.get("plot") else ""), ""]

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from gen.diffaug import diff_augment
-from gen.losses import d_loss, g_loss, lecam_reg
+from gen.losses import LecamAnchors, d_loss, g_loss, gsr_penalty, lecam_reg
 
 
 class GanPair:
@@ -23,7 +23,6 @@ class GanPair:
                  toggle_d_grad: bool = True, class_loss: str = "none", class_weight: float = 1.0,
                  real_flip: bool = False, lecam_weight: float = 0.0, lecam_start: int = 1000,
                  transition: Callable[[int], float] | None = None, gsr_lam: torch.Tensor | None = None):
-        from gen.losses import LecamAnchors
         from gen.nets.heads import has_batchnorm
 
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
@@ -145,8 +144,6 @@ class GanPair:
         g_stats: dict[str, torch.Tensor] = {}
         loss_gen = self._g_adv(fake_logits, lam) + cw * self._class_term(head, y, g_stats, "g")
         if self.gsr_lam is not None:
-            from gen.losses import gsr_penalty
-
             reg = gsr_penalty(self.G_raw.class_gains(), self.gsr_lam)
             loss_gen = loss_gen + reg
             g_stats["gsr"] = reg.detach()

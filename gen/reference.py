@@ -15,12 +15,11 @@ from pathlib import Path
 from common.errors import UserError
 
 
-def _key(data: str, size: int) -> str:
-    """The reference set's identity: its resolved path, its file list and the size the judge sees."""
-    from augment.manifest import load_manifest
-
-    df = load_manifest(data, encoding_option=None)
-    listing = json.dumps([str(Path(data).resolve()), size, sorted(zip(df["path"].astype(str), df["label"]))])
+def _key(df, data: str, size: int, names: list[str]) -> str:
+    """The judge's identity: the set's resolved path and file list, the size it sees and the classes in their order
+    (its output indices)."""
+    listing = json.dumps([str(Path(data).resolve()), size, list(names),
+                          sorted(zip(df["path"].astype(str), df["label"]))])
     return hashlib.sha256(listing.encode()).hexdigest()[:16]
 
 
@@ -33,9 +32,9 @@ def reference_judge(data: str, size: int, names: list[str], cache: Path, seed: i
     from gen.judge import load_judge, load_real_features, real_features, save_judge, train_judge
     from gen.data import load_real_images
 
-    path = Path(cache) / "reference-judges" / f"{_key(data, size)}.pt"
+    df, _ = load_dataset(DataSpec(data=data), label_map=None, progress=False)
+    path = Path(cache) / "reference-judges" / f"{_key(df, data, size, names)}.pt"
     if not path.is_file():
-        df, lm = load_dataset(DataSpec(data=data), label_map=None, progress=False)
         counts = df["label"].value_counts()
         missing = [c for c in names if c not in counts.index]
         if missing:
@@ -53,11 +52,12 @@ def reference_judge(data: str, size: int, names: list[str], cache: Path, seed: i
     return load_judge(path), load_real_features(path)
 
 
-def reference_quality(fakes: dict, data: str, size: int, names: list[str], cache: Path) -> dict:
-    """Per-class agreement and coverage of uint8 fakes by the reference judge, with their minima and means."""
+def reference_quality(fakes: dict, reference, data: str) -> dict:
+    """Per-class agreement and coverage of uint8 fakes by the reference judge (`reference_judge`'s value, made
+    from `data`), with their minima and means."""
     from gen.quality import class_quality
 
-    judge, feats = reference_judge(data, size, names, cache)
+    judge, feats = reference
     q = class_quality(fakes, judge, None, feats)
     per = {c: {k: r[k] for k in ("agreement", "coverage", "density") if k in r} for c, r in q["per_class"].items()}
     agree = [r["agreement"] for r in per.values() if "agreement" in r]

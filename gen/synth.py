@@ -127,11 +127,12 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
     if not seeds:
         raise UserError("--seeds: empty list; use e.g. '0-499'")
     categories = _categories(opts.gan, sampler.names)
-    if opts.reference is not None:  # trained (or its set refused) before any image is made; cached for the end
+    reference = None
+    if opts.reference is not None:  # trained (or its set refused) before any image is made
         from common.paths import cache_root
         from gen.reference import reference_judge
 
-        reference_judge(opts.reference, sampler.size, list(sampler.names), cache_root())
+        reference = reference_judge(opts.reference, sampler.size, list(sampler.names), cache_root())
     width = max(4, len(str(max(seeds))))
 
     from PIL import Image
@@ -175,12 +176,10 @@ def synth(opts: SynthOptions, score_fn: ScoreFn | None = None) -> pd.DataFrame:
         run = ckpt_path.parent
         quality = class_quality(sample, load_run_judge(run), run_real_diversity(run), run_real_features(run))
         quality.update(checkpoint=str(ckpt_path.resolve()), step=sampler.step, generated=generated, kept=kept)
-        if opts.reference is not None:
-            from common.paths import cache_root
+        if reference is not None:
             from gen.reference import reference_quality
 
-            quality["reference"] = reference_quality(sample, opts.reference, sampler.size, list(sampler.names),
-                                                     cache_root())
+            quality["reference"] = reference_quality(sample, reference, opts.reference)
         write_json(tmp / "quality.json", quality)
     df.attrs.update(generated=generated, kept=kept, checkpoint=str(ckpt_path), step=sampler.step, quality=quality)
     return df

@@ -253,9 +253,13 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int,
 
     opts = resolve_auto(opts)  # benchmarks build pairs without train_gan
     policy = parse_policy(opts.diffaug)
+    transitional = opts.transition_end > 0 and num_classes > 0
+    transition = partial(transition_weight, start=opts.transition_start, end=opts.transition_end) \
+        if transitional else None
+    gsr_lam = gsr_class_weights(counts or [1] * num_classes, opts.gsr_weight, opts.gsr_beta).to(fabric.device) \
+        if opts.gsr_weight > 0 and num_classes else None
     pairs = []
     for _ in range(n_models):
-        transitional = opts.transition_end > 0 and num_classes > 0
         G = build_generator(opts.size, opts.nz, opts.ngf, num_classes, opts.g_cond, opts.g_embed_init, transitional)
         D = build_discriminator(opts.size, opts.ndf, num_classes, opts.d_arch, opts.class_loss, opts.proj_size,
                                 transitional)
@@ -268,12 +272,8 @@ def _build_pairs(opts: GanOptions, fabric, num_classes: int, n_models: int,
         pairs.append(GanPair(Gw, Dw, opt_g, opt_d, G, D, ema, opts.loss, policy, opts.nz, num_classes > 0,
                              backward=fabric.backward, toggle_d_grad=fabric.world_size == 1,
                              class_loss=opts.class_loss, class_weight=opts.class_weight, real_flip=opts.real_flip,
-                             lecam_weight=opts.lecam_weight, lecam_start=opts.lecam_start,
-                             transition=partial(transition_weight, start=opts.transition_start,
-                                                end=opts.transition_end) if transitional else None,
-                             gsr_lam=gsr_class_weights(counts or [1] * num_classes, opts.gsr_weight,
-                                                       opts.gsr_beta).to(fabric.device)
-                             if opts.gsr_weight > 0 and num_classes else None))
+                             lecam_weight=opts.lecam_weight, lecam_start=opts.lecam_start, transition=transition,
+                             gsr_lam=gsr_lam))
     return pairs
 
 

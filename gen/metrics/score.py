@@ -86,9 +86,9 @@ class _Ctx:
 
 
 def _cache_root() -> str:
-    from gen.metrics.inception_offline import cache_dir
+    from common.paths import cache_root
 
-    return str(cache_dir() / "fidelity")
+    return str(cache_root() / "fidelity")
 
 
 def _slug(label: str | None) -> str:

@@ -157,6 +157,10 @@ def test_a_reference_set_judges_every_class_once_and_a_skewed_one_is_refused(gan
     assert q["agreement_min"] == min(r["agreement"] for r in q["per_class"].values())
     synth(SynthOptions(gan=str(run), all_classes=True, n=4, out=str(tmp_path / "b"), batch=8, reference=str(ref)))
     assert len(trained) == 1 and len(list((tmp_path / "cache" / "reference-judges").iterdir())) == 1  # cached
+    from gen.reference import reference_judge
+
+    (_, _, order), _ = reference_judge(str(ref), 32, ["dog", "cat"], tmp_path / "cache")  # other output indices
+    assert order == ["dog", "cat"] and len(trained) == 2  # a judge of its own, not the cat-first one
     skewed = gan_data({"cat": 8, "dog": 2}, name="skewed")
     with pytest.raises(UserError, match="a reference set is balanced"):
         synth(SynthOptions(gan=str(run), all_classes=True, n=2, out=str(tmp_path / "c"), reference=str(skewed)))
